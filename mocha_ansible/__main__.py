@@ -1,0 +1,3 @@
+from mocha_ansible.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""boto3 access for preflight, status and teardown queries.
+
+Credentials come from the standard chain (environment, profile, SSO, instance
+role) and the endpoint from botocore's own AWS_ENDPOINT_URL handling, so real AWS
+and the emulator take the same code path. Every tag lookup goes through
+`tag_filters`, which mirrors the tags the ec2_gpu role writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from mocha_ansible.errors import MochaAnsibleError, PreflightRefused
+from mocha_ansible.project import PROJECT_TAG
+
+TAG_PROJECT = "mocha-ansible:project"
+TAG_DEPLOYMENT = "mocha-ansible:deployment"
+TAG_OWNER = "mocha-ansible:owner"
+TAG_EXPIRES = "mocha-ansible:expires"
+LIVE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
+
+_RETRY = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
+
+
+def client(service: str, region: str) -> Any:
+    """A boto3 client; the endpoint is whatever botocore resolves (AWS_ENDPOINT_URL included)."""
+    return boto3.session.Session(region_name=region).client(service, config=_RETRY)  # type: ignore[call-overload]
+
+
+def client_kwargs(service: str, region: str) -> dict[str, Any]:
+    """What `client` passes to boto3: identical with and without an emulator."""
+    return {"service_name": service, "region_name": region, "config": _RETRY}
+
+
+def tag_filters(deployment: str | None = None) -> list[dict[str, Any]]:
+    filters = [{"Name": f"tag:{TAG_PROJECT}", "Values": [PROJECT_TAG]}]
+    if deployment is not None:
+        filters.append({"Name": f"tag:{TAG_DEPLOYMENT}", "Values": [deployment]})
+    return filters
+
+
+def explain(exc: Exception, action: str) -> MochaAnsibleError:
+    """One line for an AWS failure, naming what to do."""
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return PreflightRefused(
+            f"{action}: no AWS credentials found",
+            fix="run `aws configure` or `aws sso login`, or export AWS_PROFILE",
+        )
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return MochaAnsibleError(f"{action}: cannot reach the AWS endpoint ({exc})", fix="check the network or AWS_ENDPOINT_URL")
+    if isinstance(exc, botocore.exceptions.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        msg = exc.response.get("Error", {}).get("Message", "")
+        if code in ("ExpiredToken", "RequestExpired", "InvalidClientTokenId", "AuthFailure", "UnrecognizedClientException"):
+            return PreflightRefused(f"{action}: AWS rejected the credentials ({code})", fix="refresh them, e.g. `aws sso login`")
+        if code in ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException"):
+            return PreflightRefused(f"{action}: permission denied ({code}: {msg})", fix="attach docs/iam-policy.json to your user")
+        return MochaAnsibleError(f"{action}: AWS error {code}: {msg}")
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return MochaAnsibleError(f"{action}: {exc}")
+    raise exc
+
+
+def caller_identity(region: str) -> dict[str, str]:
+    try:
+        ident = client("sts", region).get_caller_identity()
+    except Exception as exc:
+        raise explain(exc, "checking credentials") from None
+    return {"account": str(ident.get("Account", "")), "arn": str(ident.get("Arn", ""))}
+
+
+def _tags(resource: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in resource.get("Tags", [])}
+
+
+@dataclass
+class Instance:
+    region: str
+    instance_id: str
+    instance_type: str
+    state: str
+    public_ip: str | None
+    private_ip: str | None
+    launch_time: datetime | None
+    tags: dict[str, str]
+
+    @property
+    def deployment(self) -> str:
+        return self.tags.get(TAG_DEPLOYMENT, "")
+
+    def uptime_hours(self, now: datetime | None = None) -> float:
+        if self.launch_time is None or self.state not in ("pending", "running"):
+            return 0.0
+        now = now or datetime.now(UTC)
+        return max(0.0, (now - self.launch_time).total_seconds() / 3600)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "id": self.instance_id,
+            "type": self.instance_type,
+            "state": self.state,
+            "public_ip": self.public_ip,
+            "private_ip": self.private_ip,
+            "launch_time": self.launch_time.isoformat() if self.launch_time else None,
+            "uptime_hours": round(self.uptime_hours(), 3),
+            "deployment": self.deployment,
+            "expires": self.tags.get(TAG_EXPIRES),
+        }
+
+
+@dataclass
+class Footprint:
+    """Everything carrying the project tag in one region."""
+
+    region: str
+    instances: list[Instance] = field(default_factory=list)
+    security_groups: list[dict[str, str]] = field(default_factory=list)
+    key_pairs: list[dict[str, str]] = field(default_factory=list)
+    launch_templates: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        live = [i for i in self.instances if i.state != "terminated"]
+        return not (live or self.security_groups or self.key_pairs or self.launch_templates)
+
+
+def footprint(region: str, deployment: str | None = None) -> Footprint:
+    ec2 = client("ec2", region)
+    filters = tag_filters(deployment)
+    fp = Footprint(region)
+    try:
+        for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
+            for reservation in page["Reservations"]:
+                for inst in reservation["Instances"]:
+                    fp.instances.append(
+                        Instance(
+                            region=region,
+                            instance_id=inst["InstanceId"],
+                            instance_type=inst.get("InstanceType", ""),
+                            state=inst["State"]["Name"],
+                            public_ip=inst.get("PublicIpAddress"),
+                            private_ip=inst.get("PrivateIpAddress"),
+                            launch_time=inst.get("LaunchTime"),
+                            tags=_tags(inst),
+                        )
+                    )
+        for sg in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
+            fp.security_groups.append({"id": sg["GroupId"], "name": sg.get("GroupName", "")})
+        for kp in ec2.describe_key_pairs(Filters=filters)["KeyPairs"]:
+            fp.key_pairs.append({"id": kp.get("KeyPairId", ""), "name": kp["KeyName"]})
+        for lt in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]:
+            fp.launch_templates.append({"id": lt["LaunchTemplateId"], "name": lt["LaunchTemplateName"]})
+    except Exception as exc:
+        raise explain(exc, f"listing resources in {region}") from None
+    return fp

@@ -1,0 +1,420 @@
+"""Subcommands and their options: argv -> Settings -> a command.
+
+Exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mocha_ansible import __version__, aws, results, sandbox
+from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError
+from mocha_ansible.pipeline import run_pipeline
+from mocha_ansible.preflight import Plan, enforce, run_preflight
+from mocha_ansible.progress import make_progress
+from mocha_ansible.project import playbook
+from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
+from mocha_ansible.settings import STAGES, Settings, build_settings, default_values, load_config_file
+
+EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted.
+Settings come from defaults < --config FILE < flags. See README.md for the config schema."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> Any:
+        raise ConfigError(f"{self.prog}: {message}", fix=f"{self.prog} --help")
+
+
+def _help(name: str, defaults: dict[str, Any]) -> str:
+    text = Settings.model_fields[name].description or ""
+    if name in defaults:
+        text += f" (default: {defaults[name]})"
+    return text
+
+
+def _stages(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = [p for p in parts if p not in STAGES]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"unknown stage {unknown[0]!r}; accepted: {','.join(STAGES)}" if unknown else "empty")
+    return parts
+
+
+def _key_value(value: str) -> tuple[str, str]:
+    key, sep, val = value.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+    return key, val
+
+
+def parse_extra_vars(values: Sequence[str]) -> dict[str, Any]:
+    """ansible-playbook's -e forms: @FILE, a YAML/JSON mapping, or KEY=VALUE words."""
+    out: dict[str, Any] = {}
+    for raw in values:
+        if raw.startswith("@"):
+            out.update(load_config_file(raw[1:]))
+            continue
+        stripped = raw.strip()
+        if stripped.startswith("{"):
+            try:
+                data = yaml.safe_load(stripped)
+            except yaml.YAMLError:
+                data = None
+            if not isinstance(data, dict):
+                raise ConfigError(f"option: --extra-vars={raw!r} is not a mapping; accepted: @FILE, JSON/YAML mapping, or KEY=VALUE")
+            out.update(data)
+            continue
+        for word in stripped.split():
+            key, sep, val = word.partition("=")
+            if not sep or not key:
+                raise ConfigError(f"option: --extra-vars word {word!r} is not KEY=VALUE; accepted: @FILE, JSON/YAML mapping, or KEY=VALUE")
+            out[key] = yaml.safe_load(val) if val else ""
+    return out
+
+
+def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
+    g = p.add_argument_group("settings (flags override --config, which overrides defaults)")
+    g.add_argument("--config", metavar="FILE", help="YAML file of settings (keys as the flags, with _ for -)")
+    g.add_argument("--region", help=_help("region", defaults))
+    g.add_argument("--instance-type", help=_help("instance_type", defaults))
+    g.add_argument("--ami", help=_help("ami", defaults))
+    g.add_argument("--key-name", help=_help("key_name", defaults))
+    g.add_argument("--ssh-cidr", help=_help("ssh_cidr", defaults))
+    g.add_argument("--count", type=int, help=_help("count", defaults))
+    g.add_argument("--spot", action=argparse.BooleanOptionalAction, default=None, help=_help("spot", defaults))
+    g.add_argument("--max-hours", type=float, help=_help("max_hours", defaults))
+    g.add_argument("--tag", action="append", type=_key_value, metavar="KEY=VALUE", dest="tags", help="Extra tag (repeatable).")
+    g.add_argument("--owner", help=_help("owner", defaults))
+    g.add_argument("--deployment", help=_help("deployment", defaults))
+    g.add_argument("--julia-version", help=_help("julia_version", defaults))
+    g.add_argument("--pkg-manager", help=_help("pkg_manager", defaults))
+    g.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=None, help=_help("cuda", defaults))
+    g.add_argument("--max-iter", type=int, help=_help("max_iter", defaults))
+    g.add_argument("--target", help=_help("target", defaults))
+    g.add_argument("--ssh-key", help=_help("ssh_key", defaults))
+    g.add_argument("--stages", type=_stages, help=_help("stages", {"stages": ",".join(STAGES)}))
+    g.add_argument(
+        "-e", "--extra-vars", action="append", default=[], metavar="VARS",
+        help="Role variables: @FILE, a JSON/YAML mapping, or KEY=VALUE (repeatable). Names must start with a role prefix.",
+    )  # fmt: skip
+    g.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator on 127.0.0.1 instead of AWS.")
+
+
+_FLAG_FIELDS = (
+    "region", "instance_type", "ami", "key_name", "ssh_cidr", "count", "spot", "max_hours", "owner", "deployment",
+    "julia_version", "pkg_manager", "cuda", "max_iter", "target", "ssh_key", "stages",
+)  # fmt: skip
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    file_values: dict[str, Any] = {}
+    source = "config"
+    if args.config:
+        file_values = load_config_file(args.config)
+        source = str(args.config)
+    flags: dict[str, Any] = {name: getattr(args, name) for name in _FLAG_FIELDS}
+    if args.tags:
+        flags["tags"] = {**file_values.get("tags", {}), **dict(args.tags)} if isinstance(file_values.get("tags"), dict) else dict(args.tags)
+    extra = parse_extra_vars(args.extra_vars)
+    if extra:
+        base = file_values.get("extra_vars")
+        flags["extra_vars"] = {**base, **extra} if isinstance(base, dict) else extra
+    return build_settings(file_values, flags, source=source)
+
+
+def _use_sandbox(args: argparse.Namespace) -> None:
+    if getattr(args, "sandbox", False):
+        emu = sandbox.start_emulator()
+        os.environ.update(emu.env())
+
+
+def _print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
+    if json_mode:
+        print(json.dumps({"type": "plan", **plan.as_dict(), "extravars": settings.to_extravars()}))
+        return
+    print("Preflight:")
+    for c in plan.checks:
+        print(f"  [{c.status:>4}] {c.name}: {c.detail}" + (f" (fix: {c.fix})" if c.fix else ""))
+    if plan.creates:
+        print("Will create:")
+        for item in plan.creates:
+            print(f"  - {item}")
+    print(f"Stages: {', '.join(plan.stages)}")
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "provision: refusing to create billable resources without confirmation on a non-interactive stdin",
+            fix="add --yes",
+        )
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def cmd_preflight(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    _use_sandbox(args)
+    plan = run_preflight(settings)
+    _print_plan(plan, settings, args.json)
+    enforce(plan)
+    return ExitCode.OK
+
+
+def cmd_provision(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    _use_sandbox(args)
+    plan = run_preflight(settings)
+    _print_plan(plan, settings, args.json)
+    enforce(plan)
+    if args.check:
+        if not args.json:
+            print("--check: stopping after the plan; nothing was created.")
+        return ExitCode.OK
+    if plan.creates and not args.yes and not _confirm("Create these billable resources?"):
+        print("Nothing created.")
+        return ExitCode.OK
+    run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
+    progress = make_progress(args.json)
+    record: dict[str, Any] = {
+        "command": "provision",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "extravars": settings.to_extravars(),
+        "stages": list(settings.stages),
+        "status": "running",
+    }
+    results.write_record(run_dir, record)
+    cancel = Cancel()
+    with cancel.installed():
+        outcome = run_pipeline(settings, progress, run_dir, cancel, verbosity=args.verbose)
+    record["stage_results"] = [vars(s) for s in outcome.stages]
+    record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
+    progress.finished(outcome.recap, str(run_dir))
+    if cancel.requested is not None:
+        record["status"] = "interrupted"
+        results.write_record(run_dir, record)
+        progress.message(
+            "Interrupted. What exists now: `mocha-ansible status`. "
+            "Resume with the same command, or remove everything with `mocha-ansible teardown`."
+        )
+        return ExitCode.INTERRUPTED
+    record["status"] = "ok" if outcome.ok else "failed"
+    results.write_record(run_dir, record)
+    return ExitCode.OK if outcome.ok else ExitCode.PLAY_FAILED
+
+
+def _regions(args: argparse.Namespace) -> list[str]:
+    return list(dict.fromkeys(args.region or [default_values()["region"]]))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    _use_sandbox(args)
+    instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment).instances]
+    live = [i for i in instances if i.state != "terminated"]
+    if args.json:
+        print(json.dumps({"instances": [i.as_dict() for i in live]}))
+        return ExitCode.OK
+    if not live:
+        print("No instances carry the mocha-ansible tags in " + ", ".join(_regions(args)) + ".")
+        return ExitCode.OK
+    print(f"{'ID':<21} {'TYPE':<13} {'STATE':<10} {'IP':<16} {'UPTIME':>7}  DEPLOYMENT  EXPIRES")
+    for i in live:
+        print(
+            f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} "
+            f"{i.uptime_hours():6.2f}h  {i.deployment or '-':<10}  {i.tags.get(aws.TAG_EXPIRES, '-')}"
+        )
+    return ExitCode.OK
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    _use_sandbox(args)
+    regions = _regions(args)
+    before = [aws.footprint(r, args.deployment) for r in regions]
+    if all(fp.empty for fp in before):
+        print("Nothing to tear down: no resource carries the mocha-ansible tags.")
+        return ExitCode.OK
+    for fp in before:
+        for i in fp.instances:
+            if i.state != "terminated":
+                print(f"  instance       {i.instance_id} ({i.instance_type}, {i.state}) in {fp.region}")
+        for sg in fp.security_groups:
+            print(f"  security group {sg['id']} ({sg['name']}) in {fp.region}")
+        for kp in fp.key_pairs:
+            print(f"  key pair       {kp['name']} in {fp.region}")
+        for lt in fp.launch_templates:
+            print(f"  launch template {lt['name']} in {fp.region}")
+    if not args.yes and not _confirm("Delete all of the above?"):
+        print("Nothing deleted.")
+        return ExitCode.OK
+    progress = make_progress(args.json)
+    run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
+    cancel = Cancel()
+    failed = False
+    with cancel.installed():
+        for region in regions:
+            extravars: dict[str, Any] = {"ec2_gpu_region": region, "ec2_gpu_state": "absent"}
+            if args.deployment:
+                extravars["ec2_gpu_deployment"] = args.deployment
+            job = PlaybookJob(playbook=playbook("teardown.yml"), ident=f"teardown-{region}", extravars=extravars)
+            res = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel)
+            failed = failed or not res.ok
+    if cancel.requested is not None:
+        return ExitCode.INTERRUPTED
+    left = [fp for fp in (aws.footprint(r, args.deployment) for r in regions) if not fp.empty]
+    if left:
+        for fp in left:
+            print(f"Still present in {fp.region}: {len(fp.instances)} instances, {len(fp.security_groups)} security groups, {len(fp.key_pairs)} key pairs")
+        print(f"See the log under {run_dir}/ansible for why.")
+        return ExitCode.PLAY_FAILED
+    print("Teardown complete: nothing carrying the mocha-ansible tags is left.")
+    return ExitCode.PLAY_FAILED if failed else ExitCode.OK
+
+
+SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write`)"
+SSH_END = "# END mocha-ansible"
+
+
+def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path) -> str:
+    blocks = []
+    for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
+        if not inst.public_ip or inst.state != "running":
+            continue
+        deployment = inst.deployment or "default"
+        lines = [
+            f"Host mocha-{n}" if len(instances) < 2 or deployment == "default" else f"Host mocha-{deployment}-{n}",
+            f"  HostName {inst.public_ip}",
+            f"  User {inst.tags.get('mocha-ansible:ssh-user', 'ubuntu')}",
+        ]
+        key = key_dir / f"mocha-ansible-{deployment}.pem"
+        if key.exists():
+            lines.append(f"  IdentityFile {key}")
+            lines.append("  IdentitiesOnly yes")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def cmd_ssh_config(args: argparse.Namespace) -> int:
+    _use_sandbox(args)
+    instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment).instances]
+    text = ssh_config_text(instances, Path(args.key_dir).expanduser())
+    if not args.write:
+        sys.stdout.write(text or "# no running instance with a public IP\n")
+        return ExitCode.OK
+    path = Path(args.ssh_config).expanduser()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if SSH_BEGIN in old and SSH_END in old:
+        head, _, rest = old.partition(SSH_BEGIN)
+        _, _, tail = rest.partition(SSH_END)
+        old = head.rstrip("\n") + ("\n" if head.strip() else "") + tail.lstrip("\n")
+    new = (old.rstrip("\n") + "\n\n" if old.strip() else "") + f"{SSH_BEGIN}\n{text}{SSH_END}\n"
+    path.write_text(new, encoding="utf-8")
+    os.chmod(path, 0o600)
+    print(f"Wrote {text.count('Host ')} host block(s) to {path}")
+    return ExitCode.OK
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    root = results.runs_root(args.runs_dir)
+    runs = results.list_runs(root)
+    if args.run_id is None:
+        if args.json:
+            print(json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]))
+        elif not runs:
+            print(f"No runs under {root}.")
+        else:
+            for r in runs:
+                print(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
+        return ExitCode.OK
+    match = [r for r in runs if r.run_id == args.run_id or (args.run_id == "latest" and r is runs[-1])]
+    if not match:
+        known = ", ".join(r.run_id for r in runs[-5:]) or "none"
+        raise ConfigError(f"results: no run {args.run_id!r} under {root}; accepted: latest or a run id ({known})")
+    run = match[0]
+    reports = results.host_reports(run.path)
+    if args.json:
+        print(json.dumps({"run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
+        return ExitCode.OK
+    print(f"run {run.run_id}: {run.status}")
+    for stage in run.record.get("stage_results", []):
+        print(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
+    for host, files in reports.items():
+        print(f"  {host}: {', '.join(sorted(files))}")
+    return ExitCode.OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = default_values()
+    parser = _Parser(
+        prog="mocha-ansible",
+        description="Provision an AWS GPU instance, verify CUDA, build Julia from source and train "
+        "Mocha.jl's CIFAR-10 example: the 2016 tutorial as Ansible.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--runs-dir", help="Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+        p.set_defaults(func=func)
+        p.add_argument("--json", action="store_true", help="Machine-readable output (JSON lines).")
+        return p
+
+    p = add("provision", "Run the pipeline: launch, verify CUDA, build Julia, install Mocha and train.", cmd_provision)
+    _add_settings_options(p, defaults)
+    p.add_argument("--check", action="store_true", help="Dry run: preflight and plan only; creates nothing.")
+    p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
+
+    p = add("preflight", "Check credentials, offering, AMI and compatibility; print the plan. Creates nothing.", cmd_preflight)
+    _add_settings_options(p, defaults)
+
+    for name, text, func in (
+        ("status", "List every instance carrying the project's tags.", cmd_status),
+        ("teardown", "Delete every instance, security group, key pair and launch template the tool created.", cmd_teardown),
+        ("ssh-config", "Print (or --write) `Host mocha-N` blocks for ~/.ssh/config.", cmd_ssh_config),
+    ):
+        p = add(name, text, func)
+        p.add_argument("--region", action="append", help=f"Region to look in (repeatable; default: {defaults['region']}).")
+        p.add_argument("--deployment", help="Only this deployment's resources (default: all of the project's).")
+        p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
+        if name == "teardown":
+            p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")
+        if name == "ssh-config":
+            p.add_argument("--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones.")
+            p.add_argument("--ssh-config", default="~/.ssh/config", help="File --write edits (default: ~/.ssh/config).")
+            p.add_argument("--key-dir", default="~/.ssh", help="Where the role saved created keys (default: ~/.ssh).")
+
+    p = add("results", "List runs, or show one run's stages and fetched results.", cmd_results)
+    p.add_argument("run_id", nargs="?", help="A run id from the list, or 'latest'.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return ExitCode.BAD_INPUT
+        return int(args.func(args))
+    except MochaAnsibleError as exc:
+        print(f"mocha-ansible: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("mocha-ansible: interrupted", file=sys.stderr)
+        return ExitCode.INTERRUPTED

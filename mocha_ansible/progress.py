@@ -1,0 +1,191 @@
+"""Render runner events: rich on a TTY, plain lines otherwise, JSON lines with --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from rich.console import Console
+from rich.status import Status
+from rich.table import Table
+
+from mocha_ansible.runner import HostRecap
+
+_RESULT_EVENTS = {
+    "runner_on_ok": "ok",
+    "runner_on_failed": "failed",
+    "runner_item_on_failed": "failed",
+    "runner_on_unreachable": "unreachable",
+    "runner_on_skipped": "skipped",
+}
+
+
+@dataclass
+class StageResult:
+    stage: str
+    status: str  # "ok", "failed", "skipped" or "interrupted"
+    seconds: float
+    changed: int = 0
+    failed_tasks: list[dict[str, str]] = field(default_factory=list)
+
+
+class Progress(Protocol):
+    def stage_started(self, stage: str) -> None: ...
+    def on_event(self, event: dict[str, Any]) -> None: ...
+    def stage_finished(self, result: StageResult) -> None: ...
+    def message(self, text: str, **data: Any) -> None: ...
+    def finished(self, recap: dict[str, HostRecap], run_dir: str) -> None: ...
+
+
+def _outcome(event: dict[str, Any]) -> tuple[str, str, str] | None:
+    kind = _RESULT_EVENTS.get(str(event.get("event")))
+    if kind is None:
+        return None
+    data = event.get("event_data", {})
+    if kind == "ok" and (data.get("res") or {}).get("changed"):
+        kind = "changed"
+    if kind == "failed" and data.get("ignore_errors"):
+        kind = "ignored"
+    if event.get("event") == "runner_on_failed" and (data.get("res") or {}).get("results"):
+        return None  # a loop's summary; its failed items were shown one by one
+    return kind, str(data.get("host", "")), str(data.get("task", ""))
+
+
+def _failure_message(event: dict[str, Any]) -> str:
+    res = event.get("event_data", {}).get("res") or {}
+    lines = str(res.get("msg") or res.get("stderr") or "").strip().splitlines()
+    return lines[0] if lines else "failed"
+
+
+class PlainProgress:
+    """One line per stage, task failure and change: for logs and pipes."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.out = stream or sys.stdout
+        self._stage = ""
+        self._started = 0.0
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def stage_started(self, stage: str) -> None:
+        self._stage, self._started = stage, time.monotonic()
+        self._print(f"[{stage}] started")
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        outcome = _outcome(event)
+        if outcome is None:
+            return
+        kind, host, task = outcome
+        elapsed = time.monotonic() - self._started
+        if kind in ("changed", "failed", "unreachable"):
+            line = f"[{self._stage} {elapsed:6.1f}s] {kind:<11} {host}: {task}"
+            if kind != "changed":
+                line += f" -- {_failure_message(event)}"
+            self._print(line)
+
+    def stage_finished(self, result: StageResult) -> None:
+        self._print(f"[{result.stage}] {result.status} in {result.seconds:.1f}s, changed={result.changed}")
+
+    def message(self, text: str, **data: Any) -> None:
+        self._print(text)
+
+    def finished(self, recap: dict[str, HostRecap], run_dir: str) -> None:
+        self._print("PLAY RECAP")
+        for host, r in sorted(recap.items()):
+            self._print(
+                f"  {host:<24} ok={r.ok} changed={r.changed} failed={r.failures} "
+                f"unreachable={r.dark} skipped={r.skipped}"
+            )
+        self._print(f"run directory: {run_dir}")
+        self._print(f"log: {run_dir}/ansible/site/stdout")
+
+
+class RichProgress(PlainProgress):
+    """A live status line with stage, task, host and elapsed time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.console = Console(no_color=bool(os.environ.get("NO_COLOR")))
+        self._status: Status | None = None
+        self._task = ""
+
+    def _print(self, text: str) -> None:
+        self.console.print(text, highlight=False, markup=False)
+
+    def stage_started(self, stage: str) -> None:
+        self._stage, self._started = stage, time.monotonic()
+        self._status = self.console.status(f"{stage}: starting")
+        self._status.start()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        data = event.get("event_data", {})
+        if event.get("event") == "playbook_on_task_start":
+            self._task = str(data.get("task", ""))
+        elif event.get("event") == "runner_on_start":
+            self._task = f"{data.get('task', '')} @ {data.get('host', '')}"
+        if self._status is not None:
+            elapsed = time.monotonic() - self._started
+            self._status.update(f"{self._stage} [{elapsed:5.0f}s] {self._task}")
+        super().on_event(event)
+
+    def stage_finished(self, result: StageResult) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self._print(f"{result.stage:<10} {result.status:<11} {result.seconds:7.1f}s  changed={result.changed}")
+        for failure in result.failed_tasks:
+            self._print(f"  failed on {failure['host']}: {failure['task']}: {failure['msg']}")
+
+    def finished(self, recap: dict[str, HostRecap], run_dir: str) -> None:
+        table = Table(title="Recap", show_edge=False)
+        for col in ("host", "ok", "changed", "failed", "unreachable", "skipped"):
+            table.add_column(col)
+        for host, r in sorted(recap.items()):
+            table.add_row(host, str(r.ok), str(r.changed), str(r.failures), str(r.dark), str(r.skipped))
+        self.console.print(table)
+        self._print(f"run directory: {run_dir}")
+
+
+class JsonProgress:
+    """JSON lines on stdout, one object per stage transition and per host result."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.out = stream or sys.stdout
+        self._stage = ""
+
+    def _emit(self, **data: Any) -> None:
+        self.out.write(json.dumps(data, default=str) + "\n")
+        self.out.flush()
+
+    def stage_started(self, stage: str) -> None:
+        self._stage = stage
+        self._emit(type="stage_started", stage=stage)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        outcome = _outcome(event)
+        if outcome is not None:
+            kind, host, task = outcome
+            self._emit(type="task", stage=self._stage, result=kind, host=host, task=task)
+
+    def stage_finished(self, result: StageResult) -> None:
+        self._emit(type="stage_finished", **{**vars(result), "seconds": round(result.seconds, 2)})
+
+    def message(self, text: str, **data: Any) -> None:
+        self._emit(type="message", text=text, **data)
+
+    def finished(self, recap: dict[str, HostRecap], run_dir: str) -> None:
+        self._emit(type="recap", hosts={h: vars(r) for h, r in recap.items()}, run_dir=run_dir)
+
+
+def make_progress(json_mode: bool) -> Progress:
+    if json_mode:
+        return JsonProgress()
+    if sys.stdout.isatty():
+        return RichProgress()
+    return PlainProgress()

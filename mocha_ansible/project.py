@@ -1,0 +1,29 @@
+"""Where the playbooks and roles live, and the names they share with the package."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+ROLES: tuple[str, ...] = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar")
+PROJECT_TAG = "mocha-ansible"
+
+
+@cache
+def project_dir() -> Path:
+    """The checkout holding playbooks/, roles/ and ansible.cfg.
+
+    MOCHA_ANSIBLE_PROJECT_DIR wins, for a package installed apart from its checkout.
+    """
+    override = os.environ.get("MOCHA_ANSIBLE_PROJECT_DIR")
+    root = Path(override) if override else Path(__file__).resolve().parent.parent
+    if not (root / "playbooks" / "site.yml").is_file():
+        raise RuntimeError(
+            f"cannot find playbooks/site.yml under {root}; set MOCHA_ANSIBLE_PROJECT_DIR to the checkout"
+        )
+    return root
+
+
+def playbook(name: str) -> Path:
+    return project_dir() / "playbooks" / name

@@ -1,0 +1,92 @@
+"""Run directories: one per invocation, private (0700), rotated; and what the roles bring home."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_KEEP = 20
+RUN_RECORD = "run.json"
+
+
+def runs_root(override: str | None = None) -> Path:
+    """Where run directories live: --runs-dir, $MOCHA_ANSIBLE_RUNS_DIR, or the XDG state dir."""
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("MOCHA_ANSIBLE_RUNS_DIR")
+    if env:
+        return Path(env).expanduser()
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "mocha-ansible" / "runs"
+
+
+def new_run_dir(root: Path, keep: int = DEFAULT_KEEP) -> Path:
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(root, 0o700)
+    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    run_dir = root / run_id
+    run_dir.mkdir(mode=0o700)
+    rotate(root, keep)
+    return run_dir
+
+
+def rotate(root: Path, keep: int) -> list[Path]:
+    """Delete the oldest run directories beyond `keep`; return what was removed."""
+    runs = sorted(p for p in root.iterdir() if p.is_dir())
+    doomed = runs[: max(0, len(runs) - keep)]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return doomed
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    path: Path
+    record: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.record.get("status", "unknown"))
+
+
+def write_record(run_dir: Path, record: dict[str, Any]) -> None:
+    tmp = run_dir / (RUN_RECORD + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(run_dir / RUN_RECORD)
+
+
+def list_runs(root: Path) -> list[RunSummary]:
+    if not root.is_dir():
+        return []
+    out = []
+    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+        record_file = path / RUN_RECORD
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        out.append(RunSummary(path.name, path, record))
+    return out
+
+
+def host_reports(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every JSON report the roles fetched, keyed by host, then by file stem."""
+    reports: dict[str, dict[str, Any]] = {}
+    hosts_dir = run_dir / "hosts"
+    if not hosts_dir.is_dir():
+        return reports
+    for report in sorted(hosts_dir.glob("*/*.json")):
+        try:
+            data = json.loads(report.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        reports.setdefault(report.parent.name, {})[report.stem] = data
+    return reports

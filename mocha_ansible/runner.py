@@ -1,0 +1,223 @@
+"""The one place that calls ansible-runner.
+
+It owns the private data dir (temporary, 0700, removed afterwards), the run's
+environment (an allowlist: no secret reaches ansible-runner's ``command`` file or
+``env/`` folder), event forwarding, and cancellation on SIGINT/SIGTERM.
+It knows nothing about Mocha, stages or settings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import ansible_runner
+
+from mocha_ansible.credentials import SECRET_ENV_VARS, credential_handoff
+from mocha_ansible.project import project_dir
+
+EventHandler = Callable[[dict[str, Any]], None]
+
+_ALLOWED_NAMES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
+        "SSH_AUTH_SOCK", "VIRTUAL_ENV", "PYTHONPATH", "NO_COLOR", "COLUMNS", "DOCKER_HOST",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME",
+    }
+)  # fmt: skip
+_ALLOWED_PREFIXES = ("LC_", "ANSIBLE_", "AWS_", "MOCHA_ANSIBLE_", "MOLECULE_")
+_SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|_PASS$|PRIVATE|CREDENTIAL|SESSION", re.IGNORECASE)
+FAILURE_EVENTS = ("runner_on_failed", "runner_on_unreachable", "runner_item_on_failed")
+_STATS_KEYS = ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored")
+
+
+def is_secret_name(name: str) -> bool:
+    if name in SECRET_ENV_VARS:
+        return True
+    return bool(_SECRET_NAME.search(name)) and not name.endswith(("_FILE", "_PATH", "_DIR"))
+
+
+def safe_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of an environment that may be handed to Ansible and written to disk."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if (k in _ALLOWED_NAMES or k.startswith(_ALLOWED_PREFIXES)) and not is_secret_name(k)
+    }
+
+
+@dataclass(frozen=True)
+class PlaybookJob:
+    playbook: Path
+    ident: str
+    extravars: Mapping[str, Any] = field(default_factory=dict)
+    inventory: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    limit: str | None = None
+    check: bool = False
+    verbosity: int = 0
+    forks: int | None = None
+
+
+@dataclass
+class HostRecap:
+    ok: int = 0
+    changed: int = 0
+    failures: int = 0
+    dark: int = 0
+    skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
+
+
+@dataclass
+class RunResult:
+    status: str
+    rc: int
+    artifact_dir: Path
+    seconds: float
+    recap: dict[str, HostRecap]
+    failed_tasks: list[dict[str, str]]
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "successful" and self.rc == 0
+
+    @property
+    def changed(self) -> int:
+        return sum(r.changed for r in self.recap.values())
+
+
+class Cancel:
+    """Turns SIGINT/SIGTERM into a polite cancel of the running playbook."""
+
+    def __init__(self) -> None:
+        self.requested: int | None = None
+
+    def __call__(self) -> bool:
+        return self.requested is not None
+
+    @contextmanager
+    def installed(self) -> Iterator[Cancel]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+
+        def handler(signum: int, _frame: FrameType | None) -> None:
+            self.requested = signum
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+
+@contextmanager
+def _scrubbed_environ(overrides: Mapping[str, str]) -> Iterator[None]:
+    # ansible-runner copies os.environ itself and records that copy on disk, so the
+    # process environment is narrowed for the duration of the call, then restored.
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(safe_environ(saved))
+        os.environ.update(overrides)
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_playbook(
+    job: PlaybookJob,
+    artifact_dir: Path,
+    on_event: EventHandler | None = None,
+    cancel: Cancel | None = None,
+) -> RunResult:
+    artifact_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cancel = cancel or Cancel()
+    recap: dict[str, HostRecap] = {}
+    failed: list[dict[str, str]] = []
+
+    def handle(event: dict[str, Any]) -> bool:
+        data = event.get("event_data", {})
+        if event.get("event") == "playbook_on_stats":
+            for key in _STATS_KEYS:
+                for host, count in (data.get(key) or {}).items():
+                    setattr(recap.setdefault(host, HostRecap()), key, int(count))
+        elif event.get("event") in FAILURE_EVENTS and not data.get("ignore_errors"):
+            res = data.get("res") or {}
+            if event.get("event") == "runner_on_failed" and res.get("results"):
+                return True  # a loop: its items were reported one by one
+            failed.append(
+                {
+                    "host": str(data.get("host", "")),
+                    "task": str(data.get("task", "")),
+                    "msg": str(res.get("msg", "")).strip(),
+                }
+            )
+        return True
+
+    def forward(event: dict[str, Any]) -> bool:
+        keep = handle(event)
+        if on_event is not None:
+            on_event(event)
+        return keep
+
+    root = project_dir()
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mocha-ansible-pdd-") as pdd:
+        os.chmod(pdd, 0o700)
+        original = dict(os.environ)
+        with credential_handoff(original) as handoff:
+            # ansible-playbook sits beside this interpreter, also when the venv is not activated.
+            path = os.pathsep.join([str(Path(sys.executable).parent), original.get("PATH", os.defpath)])
+            envvars = {"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "PATH": path, **handoff}
+            with _scrubbed_environ(envvars):
+                kwargs: dict[str, Any] = {
+                    "private_data_dir": pdd,
+                    "project_dir": str(root),
+                    "playbook": str(job.playbook),
+                    "artifact_dir": str(artifact_dir),
+                    "ident": job.ident,
+                    "extravars": dict(job.extravars),
+                    "envvars": envvars,
+                    "suppress_env_files": True,
+                    "quiet": True,
+                    "event_handler": forward,
+                    "cancel_callback": cancel,
+                    "rotate_artifacts": 0,
+                    "verbosity": job.verbosity or None,
+                }
+                if job.inventory:
+                    kwargs["inventory"] = list(job.inventory)
+                if job.tags:
+                    kwargs["tags"] = ",".join(job.tags)
+                if job.limit:
+                    kwargs["limit"] = job.limit
+                if job.check:
+                    kwargs["cmdline"] = "--check --diff"
+                if job.forks:
+                    kwargs["forks"] = job.forks
+                result = ansible_runner.run(**kwargs)
+    return RunResult(
+        status=str(result.status),
+        rc=int(result.rc if result.rc is not None else 1),
+        artifact_dir=artifact_dir / job.ident,
+        seconds=time.monotonic() - started,
+        recap=recap,
+        failed_tasks=failed,
+    )

@@ -1,0 +1,247 @@
+"""The embedded AWS emulator and the local container lifecycle.
+
+Used by `provision --sandbox` and by the test harness, so both exercise the same
+start-up code. The emulator is moto in server mode on 127.0.0.1, detached, so that
+`status` and `teardown` in later commands see the same state; `--sandbox --down`
+stops it. Base images are built locally (no registry is needed): debootstrap a
+Debian rootfs from this machine's own apt sources, then `docker import` it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from mocha_ansible.errors import MochaAnsibleError
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+IMAGE_PACKAGES = ("python3", "python3-apt", "sudo", "ca-certificates", "procps", "git", "make")
+DEBIAN_SUITES = {"12": "bookworm", "11": "bullseye"}
+
+
+def state_dir() -> Path:
+    override = os.environ.get("MOCHA_ANSIBLE_SANDBOX_DIR")
+    if override:
+        return Path(override)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "mocha-ansible" / "sandbox"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Emulator:
+    pid: int
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.url, **DUMMY_CREDENTIALS}
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2):  # noqa: S310 (loopback)
+                return True
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310
+        with urllib.request.urlopen(req, timeout=10):  # noqa: S310
+            pass
+
+
+def _record(base: Path) -> Path:
+    return base / "emulator.json"
+
+
+def running_emulator(base: Path | None = None) -> Emulator | None:
+    base = base or state_dir()
+    try:
+        data = json.loads(_record(base).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    emu = Emulator(int(data["pid"]), int(data["port"]))
+    return emu if emu.alive() else None
+
+
+def start_emulator(base: Path | None = None, timeout: float = 30.0) -> Emulator:
+    """Start (or reuse) a detached moto server on a free loopback port."""
+    base = base or state_dir()
+    existing = running_emulator(base)
+    if existing is not None:
+        return existing
+    try:
+        import moto.server  # noqa: F401
+    except ImportError:
+        raise MochaAnsibleError(
+            "the sandbox needs moto", fix="pip install 'mocha-ansible[sandbox]'"
+        ) from None
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    port = free_port()
+    log = open(base / "emulator.log", "ab")  # noqa: SIM115 (handed to the child)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+    )
+    log.close()
+    emu = Emulator(proc.pid, port)
+    deadline = time.monotonic() + timeout
+    while not emu.alive():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise MochaAnsibleError(f"the AWS emulator did not start; see {base / 'emulator.log'}")
+        time.sleep(0.2)
+    _record(base).write_text(json.dumps({"pid": emu.pid, "port": emu.port}), encoding="utf-8")
+    return emu
+
+
+def stop_emulator(base: Path | None = None) -> bool:
+    base = base or state_dir()
+    emu = running_emulator(base)
+    with contextlib.suppress(FileNotFoundError):
+        _record(base).unlink()
+    if emu is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(emu.pid, signal.SIGTERM)
+    return True
+
+
+# --- Docker engine and local images -------------------------------------------------
+
+
+def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=False, text=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
+
+
+def docker_ready() -> bool:
+    return shutil.which("docker") is not None and _run(["docker", "info"]).returncode == 0
+
+
+def ensure_docker(timeout: float = 60.0) -> None:
+    """Install Debian's docker.io if missing and start dockerd if it is not running."""
+    if docker_ready():
+        return
+    if shutil.which("dockerd") is None:
+        if os.geteuid() != 0:
+            raise MochaAnsibleError("Docker is not installed", fix="sudo apt-get install docker.io")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "docker.io"]):
+            res = _run(cmd, env=env)
+            if res.returncode != 0:
+                raise MochaAnsibleError(f"{' '.join(cmd)} failed: {res.stderr.strip()[-300:]}")
+    if os.geteuid() != 0:
+        raise MochaAnsibleError("the Docker engine is not running", fix="sudo systemctl start docker")
+    base = state_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    log = open(base / "dockerd.log", "ab")  # noqa: SIM115 (handed to the child)
+    # No bridge and no iptables: this machine may not allow either; containers
+    # use the host network instead.
+    subprocess.Popen(
+        ["dockerd", "--bridge=none", "--iptables=false"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + timeout
+    while not docker_ready():
+        if time.monotonic() > deadline:
+            raise MochaAnsibleError(f"dockerd did not come up; see {base / 'dockerd.log'}")
+        time.sleep(0.5)
+
+
+def apt_mirror(sources: Iterable[Path] | None = None) -> str:
+    """The first Debian archive URI this machine's apt is configured with."""
+    paths = list(sources) if sources is not None else [
+        Path("/etc/apt/sources.list"),
+        *sorted(Path("/etc/apt/sources.list.d").glob("*.sources")),
+        *sorted(Path("/etc/apt/sources.list.d").glob("*.list")),
+    ]
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for match in re.finditer(r"^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(\S+)", text, re.MULTILINE):
+            uri = match.group(1).rstrip("/")
+            if uri.endswith("/debian"):
+                return uri
+    raise MochaAnsibleError("no Debian archive in this machine's apt sources; cannot debootstrap a base image")
+
+
+def image_tag(release: str) -> str:
+    return f"mocha-ansible/debian:{release}"
+
+
+def _recipe_hash(release: str, packages: Iterable[str]) -> str:
+    return hashlib.sha256(f"{release}|{','.join(sorted(packages))}|v1".encode()).hexdigest()[:12]
+
+
+def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) -> str:
+    """Build (once) and return the tag of a local Debian base image."""
+    if release not in DEBIAN_SUITES:
+        raise MochaAnsibleError(f"unknown Debian release {release!r}; accepted: {', '.join(DEBIAN_SUITES)}")
+    tag = image_tag(release)
+    pkgs = tuple(packages)
+    recipe = _recipe_hash(release, pkgs)
+    found = _run(["docker", "image", "inspect", "--format", "{{ index .Config.Labels \"recipe\" }}", tag])
+    if found.returncode == 0 and found.stdout.strip() == recipe:
+        return tag
+    if shutil.which("debootstrap") is None:
+        res = _run(["apt-get", "install", "-y", "-q", "debootstrap"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"cannot install debootstrap: {res.stderr.strip()[-300:]}")
+    mirror = apt_mirror()
+    with tempfile.TemporaryDirectory(prefix="mocha-ansible-rootfs-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        res = _run(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", DEBIAN_SUITES[release], str(rootfs), mirror]
+        )
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"debootstrap failed: {(res.stdout + res.stderr).strip()[-400:]}")
+        for deb in (rootfs / "var" / "cache" / "apt" / "archives").glob("*.deb"):
+            deb.unlink()
+        tar = Path(tmp) / "rootfs.tar"
+        res = _run(["tar", "-C", str(rootfs), "-cf", str(tar), "."])
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"tar of the rootfs failed: {res.stderr.strip()[-300:]}")
+        res = _run(
+            [
+                "docker", "import",
+                "--change", f"LABEL recipe={recipe}",
+                "--change", 'CMD ["sleep", "infinity"]',
+                str(tar), tag,
+            ]
+        )  # fmt: skip
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"docker import failed: {res.stderr.strip()[-300:]}")
+    return tag

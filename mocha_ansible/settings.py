@@ -1,0 +1,384 @@
+"""The settings schema: defaults, config file + CLI flags merge, validation, extravars.
+
+Precedence is defaults < config file < CLI flags. The defaults of every setting
+that maps to a role variable are read from that role's ``defaults/main.yml``, the
+role's public interface, so the CLI and a plain ``ansible-playbook`` run agree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mocha_ansible.errors import ConfigError
+from mocha_ansible.project import ROLES, project_dir
+
+STAGES: tuple[str, ...] = ("provision", "verify", "julia", "mocha")
+ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
+
+# Setting name -> the role variable it becomes.
+ROLE_VARS: dict[str, str] = {
+    "region": "ec2_gpu_region",
+    "instance_type": "ec2_gpu_instance_type",
+    "ami": "ec2_gpu_ami",
+    "key_name": "ec2_gpu_key_name",
+    "ssh_cidr": "ec2_gpu_ssh_cidr",
+    "count": "ec2_gpu_count",
+    "spot": "ec2_gpu_spot",
+    "max_hours": "ec2_gpu_max_hours",
+    "tags": "ec2_gpu_tags",
+    "owner": "ec2_gpu_owner",
+    "deployment": "ec2_gpu_deployment",
+    "julia_version": "julia_build_version",
+    "pkg_manager": "julia_build_pkg_manager",
+    "cuda": "mocha_cifar_cuda",
+    "max_iter": "mocha_cifar_max_iter",
+}
+
+# Instance families that carry an NVIDIA GPU. Used to refuse `cuda: true` on a
+# CPU-only type before anything is launched.
+GPU_FAMILIES = frozenset(
+    {"p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6", "g3", "g3s", "g4dn", "g5", "g6", "g6e", "gr6"}
+)
+AMI_PRESETS = ("ubuntu-20.04", "dlami-ubuntu", "amazon-linux-2")
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
+_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_AMI_ID_RE = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
+_JULIA_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+_TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*$")
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}$|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?$")
+
+
+def _accepted(text: str) -> Any:
+    return {"accepted": text}
+
+
+class Settings(BaseModel):
+    """Everything a run needs, validated. Field descriptions double as --help text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    region: str = Field(
+        description="AWS region to launch in.",
+        json_schema_extra=_accepted("an AWS region name such as us-east-1"),
+    )
+    instance_type: str = Field(
+        description="EC2 instance type. The tutorial used p2.xlarge (K80); g4dn/g5/p3 are current.",
+        json_schema_extra=_accepted("an EC2 instance type such as g4dn.xlarge"),
+    )
+    ami: str = Field(
+        description=f"AMI id (ami-...) or a preset: {', '.join(AMI_PRESETS)}.",
+        json_schema_extra=_accepted(f"an ami-xxxxxxxx id or one of {', '.join(AMI_PRESETS)}"),
+    )
+    key_name: str = Field(
+        description="Existing EC2 key pair to use; empty makes (and later deletes) one for the run.",
+        json_schema_extra=_accepted("a key pair name of letters, digits, '.', '_' and '-', or empty"),
+    )
+    ssh_cidr: str = Field(
+        description="Who may SSH in (CIDR); empty detects your own address as a /32.",
+        json_schema_extra=_accepted("an IPv4 or IPv6 CIDR such as 203.0.113.7/32, or empty"),
+    )
+    count: Annotated[int, Field(ge=1, le=32)] = Field(
+        description="How many identical instances to converge.",
+        json_schema_extra=_accepted("an integer from 1 to 32"),
+    )
+    spot: bool = Field(description="Launch spot instances.", json_schema_extra=_accepted("true or false"))
+    max_hours: Annotated[float, Field(gt=0, le=720)] = Field(
+        description="Hours after which each instance shuts itself down (and terminates).",
+        json_schema_extra=_accepted("a number of hours greater than 0 and at most 720"),
+    )
+    tags: dict[str, str] = Field(
+        description="Extra tags for every AWS resource the run creates.",
+        json_schema_extra=_accepted("a mapping of tag keys to values; letters, digits, spaces and _.:/=+-@"),
+    )
+    owner: str = Field(
+        description="Owner tag on every resource; defaults to your login name.",
+        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-'"),
+    )
+    deployment: str = Field(
+        description="Name of this fleet; re-runs find its instances by it, so nothing is launched twice.",
+        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-' (at most 63)"),
+    )
+    julia_version: str = Field(
+        description="Julia tag to build, or latest-stable (the newest vX.Y.Z without -rc/-alpha/-beta).",
+        json_schema_extra=_accepted("a tag like v0.5.0, or latest-stable"),
+    )
+    pkg_manager: Literal["apt", "yum", "auto"] = Field(
+        description="Package-manager flavor of the host; auto follows its facts.",
+        json_schema_extra=_accepted("apt, yum or auto"),
+    )
+    cuda: bool | None = Field(
+        default=None,
+        description="Mocha's GPU backend: on, off, or unset to follow what cuda_verify finds.",
+        json_schema_extra=_accepted("true, false, or unset"),
+    )
+    max_iter: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
+        description="CIFAR-10 training iterations (the example's default is 70000).",
+        json_schema_extra=_accepted("an integer from 1 to 10000000"),
+    )
+    target: str | None = Field(
+        default=None,
+        description="Configure an existing host instead of launching: localhost, HOST or USER@HOST.",
+        json_schema_extra=_accepted("localhost, a hostname or an IP, optionally prefixed with USER@"),
+    )
+    ssh_key: str | None = Field(
+        default=None,
+        description="Private key file for --target over SSH.",
+        json_schema_extra=_accepted("the path of a readable private key file"),
+    )
+    stages: tuple[str, ...] = Field(
+        default=STAGES,
+        description=f"Stages to run, in pipeline order: {','.join(STAGES)}.",
+        json_schema_extra=_accepted(f"a comma-separated subset of {','.join(STAGES)}"),
+    )
+    extra_vars: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Role variables passed straight through (names must start with a role prefix).",
+        json_schema_extra=_accepted(f"role variables whose names start with {', '.join(ROLE_PREFIXES)}"),
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not _REGION_RE.match(v):
+            raise ValueError("not an AWS region name")
+        return v
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, v: str) -> str:
+        if not _INSTANCE_TYPE_RE.match(v):
+            raise ValueError("not an EC2 instance type")
+        return v
+
+    @field_validator("ami")
+    @classmethod
+    def _ami(cls, v: str) -> str:
+        if v not in AMI_PRESETS and not _AMI_ID_RE.match(v):
+            raise ValueError("neither an AMI id nor a preset")
+        return v
+
+    @field_validator("key_name")
+    @classmethod
+    def _key_name(cls, v: str) -> str:
+        if v and not _NAME_RE.match(v):
+            raise ValueError("not a valid key pair name")
+        return v
+
+    @field_validator("owner", "deployment")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME_RE.match(v) or len(v) > 63:
+            raise ValueError("not a valid name")
+        return v
+
+    @field_validator("ssh_cidr")
+    @classmethod
+    def _ssh_cidr(cls, v: str) -> str:
+        if v:
+            try:
+                ipaddress.ip_network(v, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"does not parse as a CIDR ({exc})") from None
+            if "/" not in v:
+                raise ValueError("has no prefix length")
+        return v
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, v: dict[str, str]) -> dict[str, str]:
+        for key, value in v.items():
+            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with aws:")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r} value is longer than 256 characters")
+            for text in (key, value):
+                if not _TAG_CHARS_RE.match(text) or not text.isascii():
+                    raise ValueError(f"tag {key!r} has characters AWS or a shell would mangle: {text!r}")
+        return v
+
+    @field_validator("julia_version")
+    @classmethod
+    def _julia_version(cls, v: str) -> str:
+        if v != "latest-stable" and not _JULIA_TAG_RE.match(v):
+            raise ValueError("not a release tag")
+        return v
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, v: str | None) -> str | None:
+        if v is not None and not _HOST_RE.match(v):
+            raise ValueError("not a host name or address")
+        return v
+
+    @field_validator("ssh_key")
+    @classmethod
+    def _ssh_key(cls, v: str | None) -> str | None:
+        if v is not None:
+            path = Path(v).expanduser()
+            if not path.is_file():
+                raise ValueError("no such file")
+            try:
+                path.open("rb").close()
+            except OSError:
+                raise ValueError("is not readable") from None
+        return v
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in v if s not in STAGES]
+        if unknown or not v:
+            raise ValueError(f"unknown stage {unknown[0]!r}" if unknown else "is empty")
+        return tuple(s for s in STAGES if s in v)
+
+    @field_validator("extra_vars")
+    @classmethod
+    def _extra_vars(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not key.startswith(ROLE_PREFIXES):
+                raise ValueError(f"{key!r} is not a role variable")
+        return v
+
+    @model_validator(mode="after")
+    def _across_fields(self) -> Settings:
+        family = self.instance_type.split(".", 1)[0]
+        if self.cuda is True and self.target is None and family not in GPU_FAMILIES:
+            raise ValueError(
+                f"cuda=true needs a GPU instance type, and {self.instance_type} has no GPU"
+                f" [field: instance_type; accepted: a type from {', '.join(sorted(GPU_FAMILIES))}]"
+            )
+        if self.ssh_key is not None and self.target is None:
+            raise ValueError("ssh_key only applies with target [field: ssh_key; accepted: unset without target]")
+        return self
+
+    def to_extravars(self) -> dict[str, Any]:
+        """Role variables for this run. Secrets never go here."""
+        dumped = self.model_dump()
+        out = {var: dumped[name] for name, var in ROLE_VARS.items() if dumped[name] is not None}
+        out.update(self.extra_vars)
+        return out
+
+
+def role_defaults(root: Path | None = None) -> dict[str, Any]:
+    """The public defaults of every role, merged."""
+    merged: dict[str, Any] = {}
+    base = root or project_dir()
+    for role in ROLES:
+        path = base / "roles" / role / "defaults" / "main.yml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        merged.update(data)
+    return merged
+
+
+def default_values() -> dict[str, Any]:
+    defaults = role_defaults()
+    values: dict[str, Any] = {}
+    for name, var in ROLE_VARS.items():
+        if var in defaults:
+            values[name] = defaults[var]
+    if values.get("cuda") == "auto":
+        values["cuda"] = None  # the role's "auto" is the settings' unset
+    if not values.get("owner"):
+        values["owner"] = _login_name()
+    return values
+
+
+def _login_name() -> str:
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("-.")
+    return cleaned or "unknown"
+
+
+def known_keys() -> list[str]:
+    return sorted(Settings.model_fields)
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a mapping, or raise a one-line ConfigError."""
+    p = Path(path).expanduser()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config: file {str(p)!r} does not exist", fix="pass --config PATH to a YAML file") from None
+    except (PermissionError, IsADirectoryError, UnicodeDecodeError) as exc:
+        reason = type(exc).__name__
+        raise ConfigError(f"config: file {str(p)!r} is not readable ({reason}); accepted: a readable UTF-8 YAML file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config: {str(p)!r} is not valid YAML{where}; accepted: a YAML mapping of settings") from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"config: {str(p)!r} holds a {type(data).__name__}, not a mapping; accepted: a YAML mapping of settings"
+        )
+    return dict(data)
+
+
+def build_settings(file_values: Mapping[str, Any], flag_values: Mapping[str, Any], source: str = "config") -> Settings:
+    """Merge defaults < file < flags and validate. Raises ConfigError naming the field."""
+    for key in file_values:
+        _check_known(str(key), source)
+    merged: dict[str, Any] = default_values()
+    merged.update(file_values)
+    merged.update({k: v for k, v in flag_values.items() if v is not None})
+    if isinstance(merged.get("stages"), list):
+        merged["stages"] = tuple(merged["stages"])
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise _config_error(exc, merged, file_values, source) from None
+
+
+def _check_known(key: str, source: str) -> None:
+    keys = known_keys()
+    if key in keys:
+        return
+    guess = difflib.get_close_matches(key, keys, n=1)
+    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+    raise ConfigError(f"{source}: unknown key {key!r}{hint}; accepted keys: {', '.join(keys)}")
+
+
+def _config_error(
+    exc: ValidationError, merged: Mapping[str, Any], file_values: Mapping[str, Any], source: str
+) -> ConfigError:
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    if not loc:
+        # A cross-field check; its message already names the field and what is accepted.
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return ConfigError(f"settings: {message}")
+    field = loc[0]
+    where = source if field in file_values else "option"
+    flag = f"--{field.replace('_', '-')}"
+    name = field if where == source else f"{flag} ({field})"
+    value = merged.get(field)
+    info = Settings.model_fields.get(field)
+    extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
+    accepted = extra.get("accepted", "see --help")
+    problem = str(err["msg"]).removeprefix("Value error, ")
+    shown = _short(value)
+    return ConfigError(f"{where}: {name}={shown} is invalid: {problem}; accepted: {accepted}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=True)
+    return text if len(text) <= 80 else text[:77] + "..."
