@@ -53,14 +53,26 @@ def explain(exc: Exception, action: str) -> MochaAnsibleError:
             fix="run `aws configure` or `aws sso login`, or export AWS_PROFILE",
         )
     if isinstance(exc, botocore.exceptions.EndpointConnectionError):
-        return MochaAnsibleError(f"{action}: cannot reach the AWS endpoint ({exc})", fix="check the network or AWS_ENDPOINT_URL")
+        return MochaAnsibleError(
+            f"{action}: cannot reach the AWS endpoint ({exc})", fix="check the network or AWS_ENDPOINT_URL"
+        )
     if isinstance(exc, botocore.exceptions.ClientError):
         code = exc.response.get("Error", {}).get("Code", "Unknown")
         msg = exc.response.get("Error", {}).get("Message", "")
-        if code in ("ExpiredToken", "RequestExpired", "InvalidClientTokenId", "AuthFailure", "UnrecognizedClientException"):
-            return PreflightRefused(f"{action}: AWS rejected the credentials ({code})", fix="refresh them, e.g. `aws sso login`")
+        if code in (
+            "ExpiredToken",
+            "RequestExpired",
+            "InvalidClientTokenId",
+            "AuthFailure",
+            "UnrecognizedClientException",
+        ):
+            return PreflightRefused(
+                f"{action}: AWS rejected the credentials ({code})", fix="refresh them, e.g. `aws sso login`"
+            )
         if code in ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException"):
-            return PreflightRefused(f"{action}: permission denied ({code}: {msg})", fix="attach docs/iam-policy.json to your user")
+            return PreflightRefused(
+                f"{action}: permission denied ({code}: {msg})", fix="attach docs/iam-policy.json to your user"
+            )
         return MochaAnsibleError(f"{action}: AWS error {code}: {msg}")
     if isinstance(exc, botocore.exceptions.BotoCoreError):
         return MochaAnsibleError(f"{action}: {exc}")

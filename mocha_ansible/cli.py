@@ -30,6 +30,9 @@ EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 prefligh
 Settings come from defaults < --config FILE < flags. See README.md for the config schema."""
 
 
+EXTRA_VARS_FORMS = "@FILE, a JSON/YAML mapping, or KEY=VALUE"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors are one line and exit 2 like every other bad input."""
 
@@ -48,7 +51,9 @@ def _stages(value: str) -> tuple[str, ...]:
     parts = tuple(p.strip() for p in value.split(",") if p.strip())
     unknown = [p for p in parts if p not in STAGES]
     if unknown or not parts:
-        raise argparse.ArgumentTypeError(f"unknown stage {unknown[0]!r}; accepted: {','.join(STAGES)}" if unknown else "empty")
+        raise argparse.ArgumentTypeError(
+            f"unknown stage {unknown[0]!r}; accepted: {','.join(STAGES)}" if unknown else "empty"
+        )
     return parts
 
 
@@ -73,13 +78,13 @@ def parse_extra_vars(values: Sequence[str]) -> dict[str, Any]:
             except yaml.YAMLError:
                 data = None
             if not isinstance(data, dict):
-                raise ConfigError(f"option: --extra-vars={raw!r} is not a mapping; accepted: @FILE, JSON/YAML mapping, or KEY=VALUE")
+                raise ConfigError(f"option: --extra-vars={raw!r} is not a mapping; accepted: {EXTRA_VARS_FORMS}")
             out.update(data)
             continue
         for word in stripped.split():
             key, sep, val = word.partition("=")
             if not sep or not key:
-                raise ConfigError(f"option: --extra-vars word {word!r} is not KEY=VALUE; accepted: @FILE, JSON/YAML mapping, or KEY=VALUE")
+                raise ConfigError(f"option: --extra-vars word {word!r} is not KEY=VALUE; accepted: {EXTRA_VARS_FORMS}")
             out[key] = yaml.safe_load(val) if val else ""
     return out
 
@@ -95,7 +100,9 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g.add_argument("--count", type=int, help=_help("count", defaults))
     g.add_argument("--spot", action=argparse.BooleanOptionalAction, default=None, help=_help("spot", defaults))
     g.add_argument("--max-hours", type=float, help=_help("max_hours", defaults))
-    g.add_argument("--tag", action="append", type=_key_value, metavar="KEY=VALUE", dest="tags", help="Extra tag (repeatable).")
+    g.add_argument(
+        "--tag", action="append", type=_key_value, metavar="KEY=VALUE", dest="tags", help="Extra tag (repeatable)."
+    )
     g.add_argument("--owner", help=_help("owner", defaults))
     g.add_argument("--deployment", help=_help("deployment", defaults))
     g.add_argument("--julia-version", help=_help("julia_version", defaults))
@@ -107,7 +114,7 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g.add_argument("--stages", type=_stages, help=_help("stages", {"stages": ",".join(STAGES)}))
     g.add_argument(
         "-e", "--extra-vars", action="append", default=[], metavar="VARS",
-        help="Role variables: @FILE, a JSON/YAML mapping, or KEY=VALUE (repeatable). Names must start with a role prefix.",
+        help=f"Role variables: {EXTRA_VARS_FORMS} (repeatable). Names must start with a role prefix.",
     )  # fmt: skip
     g.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator on 127.0.0.1 instead of AWS.")
 
@@ -126,7 +133,11 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         source = str(args.config)
     flags: dict[str, Any] = {name: getattr(args, name) for name in _FLAG_FIELDS}
     if args.tags:
-        flags["tags"] = {**file_values.get("tags", {}), **dict(args.tags)} if isinstance(file_values.get("tags"), dict) else dict(args.tags)
+        flags["tags"] = (
+            {**file_values.get("tags", {}), **dict(args.tags)}
+            if isinstance(file_values.get("tags"), dict)
+            else dict(args.tags)
+        )
     extra = parse_extra_vars(args.extra_vars)
     if extra:
         base = file_values.get("extra_vars")
@@ -198,7 +209,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
     results.write_record(run_dir, record)
     cancel = Cancel()
     with cancel.installed():
-        outcome = run_pipeline(settings, progress, run_dir, cancel, verbosity=args.verbose)
+        outcome = run_pipeline(settings, progress, run_dir, cancel=cancel, verbosity=args.verbose)
     record["stage_results"] = [vars(s) for s in outcome.stages]
     record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
     progress.finished(outcome.recap, str(run_dir))
@@ -275,7 +286,10 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     left = [fp for fp in (aws.footprint(r, args.deployment) for r in regions) if not fp.empty]
     if left:
         for fp in left:
-            print(f"Still present in {fp.region}: {len(fp.instances)} instances, {len(fp.security_groups)} security groups, {len(fp.key_pairs)} key pairs")
+            print(
+                f"Still present in {fp.region}: {len(fp.instances)} instances, "
+                f"{len(fp.security_groups)} security groups, {len(fp.key_pairs)} key pairs"
+            )
         print(f"See the log under {run_dir}/ansible for why.")
         return ExitCode.PLAY_FAILED
     print("Teardown complete: nothing carrying the mocha-ansible tags is left.")
@@ -331,7 +345,9 @@ def cmd_results(args: argparse.Namespace) -> int:
     runs = results.list_runs(root)
     if args.run_id is None:
         if args.json:
-            print(json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]))
+            print(
+                json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs])
+            )
         elif not runs:
             print(f"No runs under {root}.")
         else:
@@ -365,7 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--runs-dir", help="Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs).")
+    parser.add_argument(
+        "--runs-dir",
+        help="Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs).",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
@@ -380,22 +399,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
 
-    p = add("preflight", "Check credentials, offering, AMI and compatibility; print the plan. Creates nothing.", cmd_preflight)
+    p = add(
+        "preflight",
+        "Check credentials, offering, AMI and compatibility; print the plan. Creates nothing.",
+        cmd_preflight,
+    )
     _add_settings_options(p, defaults)
 
     for name, text, func in (
         ("status", "List every instance carrying the project's tags.", cmd_status),
-        ("teardown", "Delete every instance, security group, key pair and launch template the tool created.", cmd_teardown),
+        (
+            "teardown",
+            "Delete every instance, security group, key pair and launch template the tool created.",
+            cmd_teardown,
+        ),
         ("ssh-config", "Print (or --write) `Host mocha-N` blocks for ~/.ssh/config.", cmd_ssh_config),
     ):
         p = add(name, text, func)
-        p.add_argument("--region", action="append", help=f"Region to look in (repeatable; default: {defaults['region']}).")
+        p.add_argument(
+            "--region", action="append", help=f"Region to look in (repeatable; default: {defaults['region']})."
+        )
         p.add_argument("--deployment", help="Only this deployment's resources (default: all of the project's).")
         p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
         if name == "teardown":
             p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")
         if name == "ssh-config":
-            p.add_argument("--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones.")
+            p.add_argument(
+                "--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones."
+            )
             p.add_argument("--ssh-config", default="~/.ssh/config", help="File --write edits (default: ~/.ssh/config).")
             p.add_argument("--key-dir", default="~/.ssh", help="Where the role saved created keys (default: ~/.ssh).")
 

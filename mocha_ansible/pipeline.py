@@ -3,7 +3,7 @@
 The whole pipeline is one playbook run, so the in-memory `gpu_instances` group that
 the provision stage fills reaches the later stages. Stages are selected with tags
 (each stage playbook tags its plays with the stage name) and told apart in the
-event stream by their play names, which start with "<stage>:".
+event stream by their play names, which start with "<Stage>:".
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class _StageTracker:
         name = event.get("event")
         data = event.get("event_data", {})
         if name == "playbook_on_play_start":
-            stage = str(data.get("play", "")).split(":", 1)[0].strip()
+            stage = str(data.get("play", "")).split(":", 1)[0].strip().lower()
             if stage in self.stages and stage != self._current:
                 self.close("ok")
                 self._current, self._started = stage, time.monotonic()
@@ -130,7 +130,7 @@ def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0
 
 
 def run_pipeline(
-    settings: Settings, progress: Progress, run_dir: Path, cancel: Cancel, check: bool = False, verbosity: int = 0
+    settings: Settings, progress: Progress, run_dir: Path, *, cancel: Cancel, check: bool = False, verbosity: int = 0
 ) -> PipelineResult:
     tracker = _StageTracker(progress, settings.stages)
     job = build_job(settings, run_dir, check, verbosity)

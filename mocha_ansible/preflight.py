@@ -81,7 +81,12 @@ def _ami(settings: Settings) -> Check:
         else:
             raise aws.explain(exc, "looking up the AMI") from None
     if not images:
-        return Check("ami", "fail", f"AMI {settings.ami} does not exist in {settings.region}", fix="pass --ami with an id from that region")
+        return Check(
+            "ami",
+            "fail",
+            f"AMI {settings.ami} does not exist in {settings.region}",
+            fix="pass --ami with an id from that region",
+        )
     return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}")
 
 

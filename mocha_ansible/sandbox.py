@@ -96,9 +96,7 @@ def start_emulator(base: Path | None = None, timeout: float = 30.0) -> Emulator:
     try:
         import moto.server  # noqa: F401
     except ImportError:
-        raise MochaAnsibleError(
-            "the sandbox needs moto", fix="pip install 'mocha-ansible[sandbox]'"
-        ) from None
+        raise MochaAnsibleError("the sandbox needs moto", fix="pip install 'mocha-ansible[sandbox]'") from None
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     port = free_port()
     log = open(base / "emulator.log", "ab")  # noqa: SIM115 (handed to the child)
@@ -181,11 +179,15 @@ def ensure_docker(timeout: float = 60.0) -> None:
 
 def apt_mirror(sources: Iterable[Path] | None = None) -> str:
     """The first Debian archive URI this machine's apt is configured with."""
-    paths = list(sources) if sources is not None else [
-        Path("/etc/apt/sources.list"),
-        *sorted(Path("/etc/apt/sources.list.d").glob("*.sources")),
-        *sorted(Path("/etc/apt/sources.list.d").glob("*.list")),
-    ]
+    paths = (
+        list(sources)
+        if sources is not None
+        else [
+            Path("/etc/apt/sources.list"),
+            *sorted(Path("/etc/apt/sources.list.d").glob("*.sources")),
+            *sorted(Path("/etc/apt/sources.list.d").glob("*.list")),
+        ]
+    )
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
@@ -213,18 +215,27 @@ def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) 
     tag = image_tag(release)
     pkgs = tuple(packages)
     recipe = _recipe_hash(release, pkgs)
-    found = _run(["docker", "image", "inspect", "--format", "{{ index .Config.Labels \"recipe\" }}", tag])
+    found = _run(["docker", "image", "inspect", "--format", '{{ index .Config.Labels "recipe" }}', tag])
     if found.returncode == 0 and found.stdout.strip() == recipe:
         return tag
     if shutil.which("debootstrap") is None:
-        res = _run(["apt-get", "install", "-y", "-q", "debootstrap"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        res = _run(
+            ["apt-get", "install", "-y", "-q", "debootstrap"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        )
         if res.returncode != 0:
             raise MochaAnsibleError(f"cannot install debootstrap: {res.stderr.strip()[-300:]}")
     mirror = apt_mirror()
     with tempfile.TemporaryDirectory(prefix="mocha-ansible-rootfs-") as tmp:
         rootfs = Path(tmp) / "rootfs"
         res = _run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", DEBIAN_SUITES[release], str(rootfs), mirror]
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(pkgs)}",
+                DEBIAN_SUITES[release],
+                str(rootfs),
+                mirror,
+            ]
         )
         if res.returncode != 0:
             raise MochaAnsibleError(f"debootstrap failed: {(res.stdout + res.stderr).strip()[-400:]}")

@@ -317,13 +317,17 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config: file {str(p)!r} does not exist", fix="pass --config PATH to a YAML file") from None
     except (PermissionError, IsADirectoryError, UnicodeDecodeError) as exc:
         reason = type(exc).__name__
-        raise ConfigError(f"config: file {str(p)!r} is not readable ({reason}); accepted: a readable UTF-8 YAML file") from None
+        raise ConfigError(
+            f"config: file {str(p)!r} is not readable ({reason}); accepted: a readable UTF-8 YAML file"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config: {str(p)!r} is not valid YAML{where}; accepted: a YAML mapping of settings") from None
+        raise ConfigError(
+            f"config: {str(p)!r} is not valid YAML{where}; accepted: a YAML mapping of settings"
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, Mapping):

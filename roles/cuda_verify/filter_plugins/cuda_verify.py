@@ -23,8 +23,8 @@ def cuda_verify_problems(probe, options, support):
 
 def cuda_verify_smoke(stdout):
     """The smoke program prints one JSON line; anything else is a failed run."""
-    for line in reversed((stdout or "").splitlines()):
-        line = line.strip()
+    for raw in reversed((stdout or "").splitlines()):
+        line = raw.strip()
         if line.startswith("{"):
             try:
                 return json.loads(line)
@@ -38,7 +38,7 @@ def cuda_verify_summary(probe, problems, smoke):
 
 
 def cuda_verify_arch(compute_cap):
-    return "sm_%d" % cuda_probe.sm_number(compute_cap)
+    return f"sm_{cuda_probe.sm_number(compute_cap)}"
 
 
 class FilterModule:

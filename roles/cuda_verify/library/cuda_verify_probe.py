@@ -38,7 +38,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 driver:
-  description: present, error, driver_version, cuda_version, source and gpus (name, memory_mib, compute_cap, pci_bus_id).
+  description:
+    - present, error, driver_version, cuda_version, source and gpus
+      (name, memory_mib, compute_cap, pci_bus_id).
   returned: always
   type: dict
 nvcc:
@@ -53,7 +55,6 @@ cudnn:
 
 import glob
 import os
-import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.cuda_probe import (
@@ -84,8 +85,15 @@ def _first_line(text):
 
 def probe_driver(module, smi, name_table):
     path = module.get_bin_path(smi) if "/" not in smi else (smi if os.access(smi, os.X_OK) else None)
-    result = {"present": bool(path), "path": path, "error": None, "driver_version": None,
-              "cuda_version": None, "source": None, "gpus": []}
+    result = {
+        "present": bool(path),
+        "path": path,
+        "error": None,
+        "driver_version": None,
+        "cuda_version": None,
+        "source": None,
+        "gpus": [],
+    }
     if not path:
         return result
     rc, out, err = module.run_command([path, QUERY, "--format=csv,noheader,nounits"])
@@ -100,7 +108,7 @@ def probe_driver(module, smi, name_table):
         # Drivers older than ~510 reject the compute_cap field; the XML has the rest.
         rc, out, err = module.run_command([path, "-q", "-x"])
         if rc != 0:
-            result["error"] = _first_line(out + err) or "nvidia-smi exited with %d" % rc
+            result["error"] = _first_line(out + err) or f"nvidia-smi exited with {rc}"
             return result
         parsed = parse_smi_xml(out)
         result["gpus"] = parsed["gpus"]
@@ -111,7 +119,9 @@ def probe_driver(module, smi, name_table):
     rc, out, err = module.run_command([path])
     header = parse_smi_header(out)
     result["cuda_version"] = result["cuda_version"] or header["cuda_version"]
-    result["driver_version"] = header["driver_version"] or (result["gpus"][0]["driver_version"] if result["gpus"] else None)
+    result["driver_version"] = header["driver_version"] or (
+        result["gpus"][0]["driver_version"] if result["gpus"] else None
+    )
     return result
 
 
@@ -130,11 +140,14 @@ def probe_nvcc(module, search_paths):
         candidates.append(os.path.join(folder, "nvcc"))
     for cand in candidates:
         if os.path.isfile(cand) and os.access(cand, os.X_OK):
-            rc, out, err = module.run_command([cand, "--version"])
+            rc, out, _err = module.run_command([cand, "--version"])
             parsed = parse_nvcc_version(out) if rc == 0 else None
-            return {"path": cand, "on_path": cand == on_path,
-                    "release": parsed["release"] if parsed else None,
-                    "version": parsed["version"] if parsed else None}
+            return {
+                "path": cand,
+                "on_path": cand == on_path,
+                "release": parsed["release"] if parsed else None,
+                "version": parsed["version"] if parsed else None,
+            }
     return {"path": None, "on_path": False, "release": None, "version": None}
 
 
@@ -163,8 +176,14 @@ def main():
     try:
         driver = probe_driver(module, module.params["nvidia_smi"], module.params["name_compute_caps"])
     except (ValueError, SyntaxError) as exc:
-        driver = {"present": True, "error": "unreadable nvidia-smi output: %s" % exc, "gpus": [],
-                  "driver_version": None, "cuda_version": None, "source": None}
+        driver = {
+            "present": True,
+            "error": f"unreadable nvidia-smi output: {exc}",
+            "gpus": [],
+            "driver_version": None,
+            "cuda_version": None,
+            "source": None,
+        }
     nvcc = probe_nvcc(module, module.params["nvcc_search_paths"])
     module.exit_json(changed=False, driver=driver, nvcc=nvcc, cudnn=probe_cudnn())
 

@@ -7,7 +7,7 @@ and pytest imports it straight from the role.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 (parses our own tool's output)
+import xml.etree.ElementTree as ET
 
 DRIVER_UNREACHABLE = "couldn't communicate with the NVIDIA driver"
 _RELEASE_RE = re.compile(r"release (\d+\.\d+), V(\d+(?:\.\d+)*)")
@@ -26,13 +26,13 @@ def version_tuple(text):
 def parse_query_csv(text):
     """Rows of `--query-gpu=name,driver_version,memory.total,compute_cap,pci.bus_id --format=csv,noheader[,nounits]`."""
     gpus = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if not line or line.lower().startswith("name,"):
             continue
         parts = [p.strip() for p in line.split(",")]
         if len(parts) != 5:
-            raise ValueError("unexpected nvidia-smi query line: %r" % line)
+            raise ValueError(f"unexpected nvidia-smi query line: {line!r}")
         name, driver, memory, cap, bus = parts
         mem = _MIB_RE.search(memory)
         gpus.append(
@@ -65,7 +65,11 @@ def parse_smi_xml(text):
                 "pci_bus_id": (gpu.findtext("pci/pci_bus_id") or gpu.get("id") or "").strip(),
             }
         )
-    return {"driver_version": driver, "cuda_version": (root.findtext("cuda_version") or "").strip() or None, "gpus": gpus}
+    return {
+        "driver_version": driver,
+        "cuda_version": (root.findtext("cuda_version") or "").strip() or None,
+        "gpus": gpus,
+    }
 
 
 def parse_smi_header(text):
@@ -89,7 +93,7 @@ def parse_cudnn_header(text):
     """cudnn_version.h (cuDNN >= 8) or cudnn.h (older) -> '9.1.0'."""
     found = {}
     for key in ("CUDNN_MAJOR", "CUDNN_MINOR", "CUDNN_PATCHLEVEL"):
-        m = re.search(r"#define\s+%s\s+(\d+)" % key, text or "")
+        m = re.search(rf"#define\s+{key}\s+(\d+)", text or "")
         if m:
             found[key] = m.group(1)
     if "CUDNN_MAJOR" not in found:
@@ -114,7 +118,9 @@ def sm_number(cap):
 def _toolkit_entry(release, table):
     rel = version_tuple(release)[:2]
     for entry in table:
-        if version_tuple(entry["min"])[:2] <= rel and (not entry.get("below") or rel < version_tuple(entry["below"])[:2]):
+        if version_tuple(entry["min"])[:2] <= rel and (
+            not entry.get("below") or rel < version_tuple(entry["below"])[:2]
+        ):
             return entry
     return None
 
@@ -127,6 +133,111 @@ def _in_range(version, spec):
     return not (spec.get("below") and v >= version_tuple(spec["below"]))
 
 
+def _check_driver(driver, options, add):
+    gpus = driver.get("gpus") or []
+    if not driver.get("present"):
+        add(
+            "driver",
+            "nvidia-smi was not found, so no NVIDIA driver is installed",
+            "install the NVIDIA driver (or launch a Deep Learning AMI, which has one)",
+        )
+        return
+    if driver.get("error"):
+        add(
+            "driver",
+            f"nvidia-smi failed: {driver['error']}",
+            "load the driver: reboot after installing it, or `sudo modprobe nvidia`; check `dmesg | grep -i nvidia`",
+        )
+        return
+    min_gpus = int(options.get("min_gpus", 1))
+    if len(gpus) < min_gpus:
+        add(
+            "gpu_count",
+            f"found {len(gpus)} GPU(s), need at least {min_gpus}",
+            "use an instance type with more GPUs, or lower cuda_verify_min_gpus",
+        )
+    pattern = options.get("gpu_name_pattern")
+    unmatched = [g["name"] for g in gpus if pattern and not re.search(pattern, g["name"])]
+    if unmatched:
+        add(
+            "gpu_name",
+            f"GPU {', '.join(unmatched)} does not match {pattern!r}",
+            "launch the instance type that carries that GPU, or change cuda_verify_gpu_name_pattern",
+        )
+    min_driver = options.get("min_driver_version")
+    current = driver.get("driver_version")
+    if min_driver and current and version_tuple(current) < version_tuple(min_driver):
+        add(
+            "driver_version",
+            f"driver {current} is older than the required {min_driver}",
+            f"install driver {min_driver} or newer",
+        )
+
+
+def _check_nvcc(nvcc, options, add):
+    release = nvcc.get("release")
+    if not nvcc.get("path"):
+        add(
+            "nvcc",
+            "nvcc was not found on PATH, in /usr/local/cuda/bin or under /usr/local/cuda-*",
+            "install the CUDA toolkit, or add its bin folder to cuda_verify_nvcc_search_paths",
+        )
+        return
+    if not release:
+        add("nvcc", f"could not read the release from `{nvcc['path']} --version`", "reinstall the CUDA toolkit")
+        return
+    exact = options.get("nvcc_exact_version")
+    if exact and release != exact:
+        add("nvcc_version", f"nvcc release {release} is not the required {exact}", f"install CUDA {exact}")
+    minimum = options.get("nvcc_min_version")
+    if minimum and version_tuple(release) < version_tuple(minimum):
+        add(
+            "nvcc_version",
+            f"nvcc release {release} is older than the required {minimum}",
+            f"install CUDA {minimum} or newer",
+        )
+
+
+def _check_compat(driver, release, support, add):
+    driver_cuda = driver.get("cuda_version")
+    if driver_cuda and version_tuple(driver_cuda)[:2] < version_tuple(release)[:2]:
+        add(
+            "driver_vs_toolkit",
+            f"the driver supports CUDA {driver_cuda} but nvcc is {release}; code built by this nvcc will not load",
+            f"upgrade the driver to one that supports CUDA {release}, or use a CUDA {driver_cuda} toolkit",
+        )
+    entry = _toolkit_entry(release, support["toolkits"])
+    if entry is None:
+        return
+    for gpu in driver.get("gpus") or []:
+        if not gpu.get("compute_cap"):
+            continue
+        sm = sm_number(gpu["compute_cap"])
+        if sm < entry["sm_min"]:
+            add(
+                "compute_capability",
+                f"{gpu['name']} is sm_{sm}, which CUDA {release} no longer supports"
+                f" (it needs sm_{entry['sm_min']} or newer)",
+                entry.get("older_gpu_fix") or f"use an older CUDA toolkit that still targets sm_{sm}",
+            )
+        elif sm > entry["sm_max"]:
+            add(
+                "compute_capability",
+                f"{gpu['name']} is sm_{sm}, newer than CUDA {release} knows (up to sm_{entry['sm_max']})",
+                "install a newer CUDA toolkit",
+            )
+
+
+def _check_cudnn(cudnn, mocha, support, add):
+    for rule in support.get("cudnn_for_mocha", []):
+        if _in_range(mocha.lstrip("v"), rule["mocha"]) and not _in_range(cudnn, rule["cudnn"]):
+            add(
+                "cudnn",
+                f"cuDNN {cudnn} lacks the calls Mocha {mocha} makes (it needs cuDNN {rule['needs']})",
+                f"run Mocha on the CPU backend, or use a host with cuDNN {rule['needs']}",
+            )
+
+
 def evaluate(probe, options, support):
     """Every failed check as {'check', 'message', 'fix'}; empty when all pass."""
     problems = []
@@ -135,96 +246,41 @@ def evaluate(probe, options, support):
         problems.append({"check": check, "message": message, "fix": fix})
 
     driver = probe.get("driver") or {}
-    gpus = driver.get("gpus") or []
-    if not driver.get("present"):
-        add("driver", "nvidia-smi was not found, so no NVIDIA driver is installed",
-            "install the NVIDIA driver (or launch a Deep Learning AMI, which has one)")
-    elif driver.get("error"):
-        add("driver", "nvidia-smi failed: %s" % driver["error"],
-            "load the driver: reboot after installing it, or `sudo modprobe nvidia`; check `dmesg | grep -i nvidia`")
-    min_gpus = int(options.get("min_gpus", 1))
-    if driver.get("present") and not driver.get("error") and len(gpus) < min_gpus:
-        add("gpu_count", "found %d GPU(s), need at least %d" % (len(gpus), min_gpus),
-            "use an instance type with more GPUs, or lower cuda_verify_min_gpus")
-    pattern = options.get("gpu_name_pattern")
-    if pattern and gpus:
-        unmatched = [g["name"] for g in gpus if not re.search(pattern, g["name"])]
-        if unmatched:
-            add("gpu_name", "GPU %s does not match %r" % (", ".join(unmatched), pattern),
-                "launch the instance type that carries that GPU, or change cuda_verify_gpu_name_pattern")
-    min_driver = options.get("min_driver_version")
-    if min_driver and driver.get("driver_version") and version_tuple(driver["driver_version"]) < version_tuple(min_driver):
-        add("driver_version", "driver %s is older than the required %s" % (driver["driver_version"], min_driver),
-            "install driver %s or newer" % min_driver)
-
     nvcc = probe.get("nvcc") or {}
-    release = nvcc.get("release")
-    if not nvcc.get("path"):
-        add("nvcc", "nvcc was not found on PATH, in /usr/local/cuda/bin or under /usr/local/cuda-*",
-            "install the CUDA toolkit, or add its bin folder to cuda_verify_nvcc_search_paths")
-    elif not release:
-        add("nvcc", "could not read the release from `%s --version`" % nvcc["path"], "reinstall the CUDA toolkit")
-    if release and options.get("nvcc_exact_version") and release != options["nvcc_exact_version"]:
-        add("nvcc_version", "nvcc release %s is not the required %s" % (release, options["nvcc_exact_version"]),
-            "install CUDA %s" % options["nvcc_exact_version"])
-    if release and options.get("nvcc_min_version") and version_tuple(release) < version_tuple(options["nvcc_min_version"]):
-        add("nvcc_version", "nvcc release %s is older than the required %s" % (release, options["nvcc_min_version"]),
-            "install CUDA %s or newer" % options["nvcc_min_version"])
-
-    driver_cuda = driver.get("cuda_version")
-    if release and driver_cuda and version_tuple(driver_cuda)[:2] < version_tuple(release)[:2]:
-        add("driver_vs_toolkit",
-            "the driver supports CUDA %s but nvcc is %s; code built by this nvcc will not load" % (driver_cuda, release),
-            "upgrade the driver to one that supports CUDA %s, or use a CUDA %s toolkit" % (release, driver_cuda))
-
-    if release:
-        entry = _toolkit_entry(release, support["toolkits"])
-        for gpu in gpus:
-            cap = gpu.get("compute_cap")
-            if not cap:
-                continue
-            sm = sm_number(cap)
-            if entry is None:
-                continue
-            if sm < entry["sm_min"]:
-                add("compute_capability",
-                    "%s is sm_%d, which CUDA %s no longer supports (it needs sm_%d or newer)" % (gpu["name"], sm, release, entry["sm_min"]),
-                    entry.get("older_gpu_fix", "use an older CUDA toolkit that still targets sm_%d" % sm))
-            elif sm > entry["sm_max"]:
-                add("compute_capability",
-                    "%s is sm_%d, newer than CUDA %s knows (up to sm_%d)" % (gpu["name"], sm, release, entry["sm_max"]),
-                    "install a newer CUDA toolkit")
-
-    cudnn = probe.get("cudnn")
-    mocha = options.get("mocha_version")
-    if cudnn and mocha:
-        for rule in support.get("cudnn_for_mocha", []):
-            if _in_range(mocha.lstrip("v"), rule["mocha"]) and not _in_range(cudnn, rule["cudnn"]):
-                add("cudnn", "cuDNN %s lacks the calls Mocha %s makes (it needs cuDNN %s)" % (cudnn, mocha, rule["needs"]),
-                    "run Mocha on the CPU backend, or use a host with cuDNN %s" % rule["needs"])
+    _check_driver(driver, options, add)
+    _check_nvcc(nvcc, options, add)
+    if nvcc.get("release"):
+        _check_compat(driver, nvcc["release"], support, add)
+    if probe.get("cudnn") and options.get("mocha_version"):
+        _check_cudnn(probe["cudnn"], options["mocha_version"], support, add)
     return problems
 
 
 def summary(probe, problems, smoke):
-    gpus = (probe.get("driver") or {}).get("gpus") or []
     driver = probe.get("driver") or {}
+    gpus = driver.get("gpus") or []
     nvcc = probe.get("nvcc") or {}
     if gpus:
-        gpu_text = "%d GPU(s): %s" % (len(gpus), "; ".join(
-            "%s (sm_%s, %s MiB)" % (g["name"], g["compute_cap"].replace(".", "") if g.get("compute_cap") else "?", g.get("memory_mib"))
-            for g in gpus))
+        described = "; ".join(
+            f"{g['name']} (sm_{sm_number(g['compute_cap']) if g.get('compute_cap') else '?'}, "
+            f"{g.get('memory_mib')} MiB)"
+            for g in gpus
+        )
+        gpu_text = f"{len(gpus)} GPU(s): {described}"
     else:
         gpu_text = "no GPU"
     parts = [
         gpu_text,
-        "driver %s supporting CUDA %s" % (driver.get("driver_version") or "absent", driver.get("cuda_version") or "-"),
-        "nvcc %s at %s" % (nvcc.get("version") or "absent", nvcc.get("path") or "-"),
-        "cuDNN %s" % (probe.get("cudnn") or "not found"),
+        f"driver {driver.get('driver_version') or 'absent'} supporting CUDA {driver.get('cuda_version') or '-'}",
+        f"nvcc {nvcc.get('version') or 'absent'} at {nvcc.get('path') or '-'}",
+        f"cuDNN {probe.get('cudnn') or 'not found'}",
     ]
     if smoke and smoke.get("ran"):
-        parts.append("smoke test %s (%s, max error %s, kernel %.3f ms)" % (
-            "passed" if smoke.get("passed") else "FAILED", smoke.get("arch"), smoke.get("max_abs_error"), smoke.get("kernel_ms") or 0.0))
+        verdict = "passed" if smoke.get("passed") else "FAILED"
+        timing = f", kernel {float(smoke['kernel_ms']):.3f} ms" if smoke.get("kernel_ms") is not None else ""
+        parts.append(f"smoke test {verdict} ({smoke.get('arch')}, max error {smoke.get('max_abs_error')}{timing})")
     else:
-        parts.append("smoke test not run%s" % (": " + smoke["reason"] if smoke and smoke.get("reason") else ""))
-    parts.append("%d problem(s)" % len(problems) if problems else "all checks passed")
+        reason = f": {smoke['reason']}" if smoke and smoke.get("reason") else ""
+        parts.append(f"smoke test not run{reason}")
+    parts.append(f"{len(problems)} problem(s)" if problems else "all checks passed")
     return "; ".join(parts) + "."

@@ -1,0 +1,108 @@
+"""cuda_verify run by ansible-playbook on this machine against the GPU stand-in double.
+
+The double (tests/doubles/gpu_stand_in) replays recorded nvidia-smi/nvcc output;
+it drives the role's parsing and compatibility logic, not a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DOUBLES, GPU_PROFILES, ansible_env, run_playbook
+
+STAND_IN_BIN = DOUBLES / "gpu_stand_in" / "bin"
+
+
+def _verify(tmp_path: Path, profile: str, *extra: str):
+    log = tmp_path / "calls.log"
+    env = ansible_env(
+        {"GPU_STAND_IN_PROFILE": str(GPU_PROFILES / profile), "GPU_STAND_IN_LOG": str(log)},
+        path_prefix=str(STAND_IN_BIN),
+    )
+    results = tmp_path / "results"
+    proc = run_playbook(
+        "playbooks/verify.yml",
+        "-e", "mocha_hosts=localhost",
+        "-e", "mocha_become=false",
+        "-e", f"mocha_results_dir={results}",
+        "-e", f"cuda_verify_facts_dir={tmp_path / 'facts.d'}",
+        "-e", f"cuda_verify_work_dir={tmp_path / 'work'}",
+        "-e", "cuda_verify_nvcc_search_paths=[]",
+        *extra,
+        env=env,
+    )  # fmt: skip
+    report_file = results / "localhost" / "cuda_verify.json"
+    report = json.loads(report_file.read_text()) if report_file.exists() else None
+    calls = log.read_text().splitlines() if log.exists() else []
+    return proc, report, calls
+
+
+def test_k80_with_cuda13_fails_with_both_reasons(tmp_path):
+    proc, report, _ = _verify(tmp_path, "k80-nvcc13", "-e", "cuda_verify_smoke_test=false")
+    assert proc.returncode != 0
+    assert "cuda_verify compute_capability: Tesla K80 is sm_37, which CUDA 13.0 no longer supports" in proc.stdout
+    assert "cuda_verify driver_vs_toolkit: the driver supports CUDA 11.4 but nvcc is 13.0" in proc.stdout
+    assert [p["check"] for p in report["problems"]] == ["driver_vs_toolkit", "compute_capability"]
+
+
+def test_h100_passes_and_reports(tmp_path):
+    proc, report, calls = _verify(tmp_path, "h100-nvcc13", "-e", "cuda_verify_smoke_test=false")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert report["problems"] == []
+    assert report["driver"]["gpus"][0]["compute_cap"] == "9.0"
+    assert report["nvcc"]["version"] == "13.0.88"
+    assert report["nvcc"]["path"] == str(STAND_IN_BIN / "nvcc")
+    assert "smoke test not run: disabled" in report["summary"]
+    assert not [c for c in calls if c.startswith("nvcc -arch")]
+    fact = json.loads((tmp_path / "facts.d" / "cuda.fact").read_text())
+    assert fact["gpu_present"] is True
+
+
+def test_smoke_compiles_for_the_gpus_own_arch_and_a_failed_build_is_a_problem(tmp_path):
+    proc, report, calls = _verify(tmp_path, "h100-nvcc13")
+    compile_calls = [c for c in calls if c.startswith("nvcc -arch")]
+    assert len(compile_calls) == 1 and compile_calls[0].startswith("nvcc -arch=sm_90 -o ")
+    assert proc.returncode != 0
+    assert report["smoke"]["ran"] is True and report["smoke"]["passed"] is False
+    assert "nvcc could not compile SAXPY for sm_90" in report["smoke"]["error"]
+    assert "cuda_verify smoke: SAXPY on the GPU failed" in proc.stdout
+
+
+def test_old_driver_falls_back_to_xml_and_the_name_table(tmp_path):
+    proc, report, calls = _verify(tmp_path, "k80-old-driver", "-e", "cuda_verify_smoke_test=false")
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert report["driver"]["source"] == "xml"
+    assert report["driver"]["gpus"][0]["compute_cap"] == "3.7"
+    assert report["driver"]["cuda_version"] == "10.1"
+    assert any(c.startswith("nvidia-smi -q -x") for c in calls)
+
+
+def test_driver_unreachable(tmp_path):
+    proc, report, _ = _verify(tmp_path, "driver-unreachable", "-e", "cuda_verify_smoke_test=false")
+    assert proc.returncode != 0
+    assert "couldn't communicate with the NVIDIA driver" in proc.stdout
+    assert "modprobe nvidia" in proc.stdout
+    assert report["gpu_present"] is False
+
+
+@pytest.mark.parametrize(("min_gpus", "ok"), [(4, True), (5, False)])
+def test_multi_gpu_count(tmp_path, min_gpus, ok):
+    proc, report, _ = _verify(
+        tmp_path, "v100x4-nvcc11", "-e", "cuda_verify_smoke_test=false",
+        "-e", f"cuda_verify_min_gpus={min_gpus}", "-e", "cuda_verify_gpu_name_pattern=V100",
+    )  # fmt: skip
+    assert (proc.returncode == 0) is ok
+    assert len(report["driver"]["gpus"]) == 4
+    assert (report["problems"] == []) is ok
+
+
+def test_report_only_mode_passes_with_problems(tmp_path):
+    proc, report, _ = _verify(
+        tmp_path, "k80-nvcc13", "-e", "cuda_verify_smoke_test=false", "-e", "cuda_verify_required=false"
+    )
+    assert proc.returncode == 0
+    assert len(report["problems"]) == 2
+    assert "(not required)" in proc.stdout
