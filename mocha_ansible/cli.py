@@ -275,7 +275,11 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     failed = False
     with cancel.installed():
         for region in regions:
-            extravars: dict[str, Any] = {"ec2_gpu_region": region, "ec2_gpu_state": "absent"}
+            extravars: dict[str, Any] = {
+                "ec2_gpu_region": region,
+                "ec2_gpu_state": "absent",
+                "ec2_gpu_key_dir": str(Path(args.key_dir).expanduser()),
+            }
             if args.deployment:
                 extravars["ec2_gpu_deployment"] = args.deployment
             job = PlaybookJob(playbook=playbook("teardown.yml"), ident=f"teardown-{region}", extravars=extravars)
@@ -428,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones."
             )
             p.add_argument("--ssh-config", default="~/.ssh/config", help="File --write edits (default: ~/.ssh/config).")
+        if name != "status":
             p.add_argument("--key-dir", default="~/.ssh", help="Where the role saved created keys (default: ~/.ssh).")
 
     p = add("results", "List runs, or show one run's stages and fetched results.", cmd_results)

@@ -27,12 +27,12 @@ PROFILE = "mocha-ansible-runner"
 HELPER = Path(__file__).with_name("credential_helper.py")
 
 
-def env_credentials(environ: Mapping[str, str]) -> dict[str, str] | None:
+def env_credentials(environ: Mapping[str, str]) -> dict[str, str | int] | None:
     key = environ.get("AWS_ACCESS_KEY_ID")
     secret = environ.get("AWS_SECRET_ACCESS_KEY")
     if not key or not secret:
         return None
-    creds = {"Version": "1", "AccessKeyId": key, "SecretAccessKey": secret}
+    creds: dict[str, str | int] = {"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret}
     token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN")
     if token:
         creds["SessionToken"] = token

@@ -12,7 +12,7 @@ H100 = FIXTURES / "gpu" / "h100-nvcc13"
 SUPPORT = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
 
 
-def _probe(gpus, driver_cuda="13.0", nvcc_release="13.0", present=True, error=None, cudnn=None):
+def _probe(gpus, *, driver_cuda="13.0", nvcc_release="13.0", present=True, error=None, cudnn=None):
     return {
         "driver": {
             "present": present,

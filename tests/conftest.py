@@ -1,0 +1,65 @@
+"""pytest fixtures for the real parts: the AWS emulator and the Docker engine.
+
+Both are started by the fixtures themselves (through mocha_ansible.sandbox, the
+same code `provision --sandbox` uses), so a fresh machine needs no set-up by hand.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from mocha_ansible import sandbox
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sandbox.Emulator]:
+    base = tmp_path_factory.mktemp("emulator")
+    emu = sandbox.start_emulator(base)
+    yield emu
+    sandbox.stop_emulator(base)
+
+
+@pytest.fixture
+def aws(emulator: sandbox.Emulator, monkeypatch: pytest.MonkeyPatch) -> sandbox.Emulator:
+    """A clean emulator, and this process's environment pointed at it."""
+    emulator.reset()
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**emulator.env(), "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    return emulator
+
+
+def project_resources(region: str = "us-east-1") -> dict[str, list[str]]:
+    """Everything in the emulator that is not there by default."""
+    ec2 = boto3.client("ec2", region_name=region)
+    instances = [
+        i["InstanceId"]
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
+    groups = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"]
+    keys = [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]]
+    templates = [t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]]
+    return {"instances": instances, "security_groups": groups, "key_pairs": keys, "launch_templates": templates}
+
+
+@pytest.fixture(scope="session")
+def debian_image() -> str:
+    sandbox.ensure_docker()
+    return sandbox.ensure_image("12")
+
+
+@pytest.fixture
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("MOCHA_ANSIBLE_RUNS_DIR", str(tmp_path / "runs"))
+    return home

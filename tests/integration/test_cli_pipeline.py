@@ -1,0 +1,134 @@
+"""The CLI end to end against real parts: the EC2 wire protocol (moto) and this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+from mocha_ansible import sandbox
+from tests.conftest import project_resources
+from tests.helpers import ROOT, VENV_BIN
+
+UBUNTU_AMI = "ami-785db401"  # in moto's built-in catalogue
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mocha_ansible", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LANG"))}
+    env.update(
+        PATH=f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+        HOME=str(tmp_path / "home"),
+        MOCHA_ANSIBLE_RUNS_DIR=str(tmp_path / "runs"),
+        MOCHA_ANSIBLE_SANDBOX_DIR=str(tmp_path / "sandbox"),
+    )
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env.update(extra)
+    return env
+
+
+def test_check_creates_nothing(aws, tmp_path):
+    proc = _cli("provision", "--check", "--instance-type", "g4dn.xlarge", "--ssh-cidr", "203.0.113.7/32",
+                "--ami", UBUNTU_AMI, env=_env(tmp_path))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Will create:" in proc.stdout and "SSH from 203.0.113.7/32" in proc.stdout
+    assert "nothing was created" in proc.stdout
+    assert project_resources() == {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+    assert not (tmp_path / "runs").exists()
+
+
+def test_preflight_refuses_a_missing_ami(aws, tmp_path):
+    proc = _cli("preflight", "--ami", "ami-0123456789abcdef0", "--instance-type", "g4dn.xlarge", env=_env(tmp_path))
+    assert proc.returncode == 3
+    assert "ami-0123456789abcdef0 does not exist" in proc.stderr
+
+
+def test_sandbox_check_starts_its_own_emulator(tmp_path):
+    env = _env(tmp_path)
+    for key in [k for k in env if k.startswith("AWS_")]:
+        del env[key]
+    try:
+        proc = _cli("provision", "--sandbox", "--check", "--json", env=env)
+        assert proc.returncode == 0, proc.stderr
+        plan = json.loads(proc.stdout.splitlines()[0])
+        assert plan["type"] == "plan"
+        assert {c["name"]: c["status"] for c in plan["checks"]}["credentials"] == "ok"
+        assert sandbox.running_emulator(tmp_path / "sandbox") is not None
+    finally:
+        sandbox.stop_emulator(tmp_path / "sandbox")
+
+
+def test_target_localhost_runs_verify_and_fetches_its_report(tmp_path):
+    env = _env(tmp_path)
+    proc = _cli(
+        "provision", "--target", "localhost", "--stages", "verify", "--yes",
+        "-e", "cuda_verify_required=false",
+        "-e", f"cuda_verify_facts_dir={tmp_path / 'facts.d'}",
+        "-e", f"cuda_verify_work_dir={tmp_path / 'work'}",
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[verify] ok" in proc.stdout
+    run_dir = Path(proc.stdout.split("run directory: ")[1].split()[0])
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700
+    report = json.loads((run_dir / "hosts" / "localhost" / "cuda_verify.json").read_text())
+    assert report["host"] == "localhost" and report["required"] is False
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "ok"
+    assert [s["stage"] for s in record["stage_results"]] == ["verify"]
+    shown = _cli("results", "latest", "--json", env=env)
+    assert json.loads(shown.stdout)["hosts"]["localhost"]["cuda_verify"]["host"] == "localhost"
+
+
+def test_launch_rerun_status_and_teardown(aws, tmp_path):
+    env = _env(tmp_path)
+    key_dir = tmp_path / "keys"
+    key_dir.mkdir()
+    args = (
+        "provision", "--stages", "provision", "--yes", "--instance-type", "g4dn.xlarge", "--ami", UBUNTU_AMI,
+        "--ssh-cidr", "203.0.113.7/32", "--deployment", "it",
+        "-e", "ec2_gpu_wait_for_ssh=false", "-e", f"ec2_gpu_key_dir={key_dir}",
+    )  # fmt: skip
+    first = _cli(*args, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    found = project_resources()
+    assert (
+        len(found["instances"]) == 1
+        and len(found["security_groups"]) == 1
+        and found["key_pairs"] == ["mocha-ansible-it"]
+    )
+    inst = ec2.describe_instances(InstanceIds=found["instances"])["Reservations"][0]["Instances"][0]
+    assert inst["MetadataOptions"]["HttpTokens"] == "required"
+    tags = {t["Key"]: t["Value"] for t in inst["Tags"]}
+    assert tags["mocha-ansible:project"] == "mocha-ansible" and tags["mocha-ansible:deployment"] == "it"
+    group = ec2.describe_security_groups(GroupIds=found["security_groups"])["SecurityGroups"][0]
+    assert [(p["FromPort"], p["ToPort"], [r["CidrIp"] for r in p["IpRanges"]]) for p in group["IpPermissions"]] == [
+        (22, 22, ["203.0.113.7/32"])
+    ]
+    key_file = key_dir / "mocha-ansible-it.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "PRIVATE KEY" not in first.stdout + first.stderr
+
+    second = _cli(*args, env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert project_resources()["instances"] == found["instances"]
+
+    status = _cli("status", "--json", env=env)
+    assert [i["id"] for i in json.loads(status.stdout)["instances"]] == found["instances"]
+
+    down = _cli("teardown", "--yes", "--deployment", "it", "--key-dir", str(key_dir), env=env)
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert project_resources() == {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+    assert not key_file.exists()

@@ -1,0 +1,115 @@
+"""The CLI surface: help, exit codes, one-line errors, and small pure helpers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from mocha_ansible import aws
+from mocha_ansible.cli import build_parser, main, parse_extra_vars, ssh_config_text
+from mocha_ansible.errors import ConfigError
+from mocha_ansible.runner import is_secret_name, safe_environ
+from tests.helpers import ROOT
+
+SUBCOMMANDS = ("provision", "preflight", "status", "teardown", "ssh-config", "results")
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mocha_ansible", *args],
+        cwd=ROOT, env=env or dict(os.environ), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_help_lists_every_subcommand():
+    proc = _cli("--help")
+    assert proc.returncode == 0
+    for name in SUBCOMMANDS:
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_every_subcommand_has_help_with_defaults(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args([name, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--json" in out
+    if name in ("provision", "preflight"):
+        for flag in ("--region", "--instance-type", "--julia-version", "--cuda", "--max-iter", "--stages"):
+            assert flag in out
+        assert "(default: us-east-1)" in out
+
+
+def test_bad_config_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("count: many\n")
+    proc = _cli("provision", "--config", str(bad))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "count=" in lines[0] and "accepted: an integer" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_flag_is_a_one_line_usage_error(capsys):
+    assert main(["provision", "--regoin", "x"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unrecognized arguments: --regoin" in err[0]
+
+
+def test_no_subcommand_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "provision" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert "mocha-ansible 0.1.0" in capsys.readouterr().out
+
+
+def test_extra_vars_forms(tmp_path):
+    f = tmp_path / "vars.yml"
+    f.write_text("cuda_verify_min_gpus: 2\n")
+    assert parse_extra_vars(
+        [f"@{f}", '{"mocha_cifar_max_iter": 1000}', "julia_build_jobs=4 julia_build_run_tests=true"]
+    ) == {
+        "cuda_verify_min_gpus": 2,
+        "mocha_cifar_max_iter": 1000,
+        "julia_build_jobs": 4,
+        "julia_build_run_tests": True,
+    }
+    with pytest.raises(ConfigError, match="is not KEY=VALUE"):
+        parse_extra_vars(["justaword"])
+
+
+def test_secret_env_names_are_dropped():
+    env = {
+        "PATH": "/bin",
+        "AWS_PROFILE": "dev",
+        "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_SESSION_TOKEN": "t",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "t2",
+        "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token",
+        "GITHUB_TOKEN": "g",
+        "RANDOM_THING": "x",
+    }
+    assert safe_environ(env) == {"PATH": "/bin", "AWS_PROFILE": "dev", "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/token"}
+    assert is_secret_name("ANSIBLE_BECOME_PASS") and not is_secret_name("ANSIBLE_VAULT_PASSWORD_FILE")
+
+
+def test_ssh_config_blocks(tmp_path):
+    key = tmp_path / "mocha-ansible-default.pem"
+    key.write_text("k")
+    inst = aws.Instance("us-east-1", "i-1", "g4dn.xlarge", "running", "198.51.100.7", None, datetime.now(UTC),
+                        {"mocha-ansible:ssh-user": "ubuntu", aws.TAG_DEPLOYMENT: "default"})  # fmt: skip
+    stopped = aws.Instance("us-east-1", "i-2", "g4dn.xlarge", "stopped", None, None, None, {})
+    text = ssh_config_text([inst, stopped], tmp_path)
+    assert text.splitlines()[:3] == ["Host mocha-1", "  HostName 198.51.100.7", "  User ubuntu"]
+    assert f"IdentityFile {key}" in text
+    assert "i-2" not in text and text.count("Host ") == 1
