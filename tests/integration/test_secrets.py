@@ -16,8 +16,9 @@ import pytest
 
 from tests.helpers import ROOT
 
-SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"  # noqa: S105 (a canary)
-TOKEN = "CanarySessionToken9876543210zyxwvuTSRQPONMLKJ"  # noqa: S105
+SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"
+TOKEN = "CanarySessionToken9876543210zyxwvuTSRQPONMLKJ"
+PROBE = ROOT / "tests/integration/playbooks/aws_probe.yml"
 SNIPPET = """
 import json, sys
 from pathlib import Path
@@ -59,7 +60,7 @@ def test_canary_secrets_never_reach_disk(aws, tmp_path: Path, verbosity: int):
         "AWS_SESSION_TOKEN": TOKEN,
     }
     proc = subprocess.run(
-        [sys.executable, "-c", SNIPPET, str(ROOT / "tests/integration/playbooks/aws_probe.yml"), str(runs), str(verbosity)],
+        [sys.executable, "-c", SNIPPET, str(PROBE), str(runs), str(verbosity)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -85,7 +86,7 @@ def test_without_the_handoff_the_keys_would_be_recorded(aws, tmp_path: Path):
     try:
         ansible_runner.run(
             private_data_dir=str(tmp_path / "pdd"),
-            playbook=str(ROOT / "tests/integration/playbooks/aws_probe.yml"),
+            playbook=str(PROBE),
             quiet=True,
         )
     finally:
