@@ -210,6 +210,12 @@ def cmd_provision(args: argparse.Namespace) -> int:
     cancel = Cancel()
     with cancel.installed():
         outcome = run_pipeline(settings, progress, run_dir, cancel=cancel, verbosity=args.verbose)
+    if not outcome.ok and not outcome.run.failed_tasks and cancel.requested is None:
+        # ansible-playbook stopped before any task failed (a syntax error, a missing
+        # executable, an unreachable inventory): its own last words are the reason.
+        progress.message("ansible-playbook failed before any task did; its last output:")
+        for line in outcome.run.output_tail():
+            progress.message(f"  {line}")
     record["stage_results"] = [vars(s) for s in outcome.stages]
     record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
     progress.finished(outcome.recap, str(run_dir))

@@ -1,5 +1,8 @@
 """Settings -> one ansible-runner call of playbooks/site.yml -> per-stage results.
 
+With --target the hosts exist already, and playbooks/configure.yml (the host
+stages alone) is run instead.
+
 The whole pipeline is one playbook run, so the in-memory `gpu_instances` group that
 the provision stage fills reaches the later stages. Stages are selected with tags
 (each stage playbook tags its plays with the stage name) and told apart in the
@@ -108,7 +111,9 @@ def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0
     extravars["mocha_results_dir"] = str(run_dir / "hosts")
     tags: list[str] = list(settings.stages)
     inventory = [str(project_dir() / "inventory" / "hosts.yml")]
+    book = "site.yml"
     if settings.target is not None:
+        book = "configure.yml"  # no EC2, so no AWS collection needs to be installed
         tags = [s for s in tags if s != "provision"]
         # Already root on the controller: sudo would only be one more thing to need.
         if settings.target == "localhost" and os.geteuid() == 0:
@@ -118,7 +123,7 @@ def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0
         # Later stages on instances launched by an earlier run: find them by tag.
         tags.append("discover")
     return PlaybookJob(
-        playbook=playbook("site.yml"),
+        playbook=playbook(book),
         ident="site",
         extravars=extravars,
         inventory=tuple(inventory),

@@ -57,8 +57,9 @@ def _outcome(event: dict[str, Any]) -> tuple[str, str, str] | None:
 
 def _failure_message(event: dict[str, Any]) -> str:
     res = event.get("event_data", {}).get("res") or {}
-    lines = str(res.get("msg") or res.get("stderr") or "").strip().splitlines()
-    return lines[0] if lines else "failed"
+    lines = [ln.strip() for ln in str(res.get("msg") or res.get("stderr") or "").splitlines() if ln.strip()]
+    text = " ".join(lines)
+    return (text[:297] + "...") if len(text) > 300 else (text or "failed")
 
 
 class PlainProgress:

@@ -99,6 +99,14 @@ class RunResult:
     def changed(self) -> int:
         return sum(r.changed for r in self.recap.values())
 
+    def output_tail(self, lines: int = 20) -> list[str]:
+        """The end of ansible-playbook's own output: the reason when no task reported one."""
+        try:
+            text = (self.artifact_dir / "stdout").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.strip()][-lines:]
+
 
 class Cancel:
     """Turns SIGINT/SIGTERM into a polite cancel of the running playbook."""

@@ -38,4 +38,14 @@ ansible-playbook playbooks/verify.yml "${common[@]}" -e mocha_results_dir= \
   > "$OUT/verify-unmet.log" 2>&1
 echo "unmet-constraints run exited $? (non-zero expected)" | tee -a "$OUT/verify-unmet.log"
 grep -E "^failed:|msg: 'cuda_verify" "$OUT/verify-unmet.log"
+
+echo "== the parsers' unit tests, and the CLI on this machine (--target localhost)"
+{
+  python3 -m pytest --noconftest -q -p no:cacheprovider tests/unit/test_cuda_probe.py 2>&1 | tail -3
+  start=$(date +%s)
+  python3 -m mocha_ansible --runs-dir /tmp/mocha-runs provision --target localhost --stages verify --yes
+  echo "mocha-ansible exited $? after $(( $(date +%s) - start )) s"
+  python3 -m mocha_ansible --runs-dir /tmp/mocha-runs results latest
+} > "$OUT/cli.log" 2>&1
+cat "$OUT/cli.log"
 true
