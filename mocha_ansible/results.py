@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,14 @@ def runs_root(override: str | None = None) -> Path:
 def new_run_dir(root: Path, keep: int = DEFAULT_KEEP) -> Path:
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(root, 0o700)
-    run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
-    run_dir = root / run_id
-    run_dir.mkdir(mode=0o700)
+    while True:
+        # Sortable to the microsecond, so rotation removes the oldest.
+        run_dir = root / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        try:
+            run_dir.mkdir(mode=0o700)
+            break
+        except FileExistsError:
+            continue
     rotate(root, keep)
     return run_dir
 

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -90,6 +90,7 @@ class RunResult:
     seconds: float
     recap: dict[str, HostRecap]
     failed_tasks: list[dict[str, str]]
+    statuses: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -134,6 +135,57 @@ class Cancel:
                 signal.signal(sig, old)
 
 
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def playbook_process_tree() -> list[int]:
+    """ansible-playbook processes started by this process, and all their descendants.
+
+    Ansible's workers leave the playbook's process group, so killing the group (what
+    ansible-runner does on cancel) would orphan running modules; the tree does not.
+    """
+    if not Path("/proc/self/stat").exists():
+        return []
+    children = _children_map()
+    roots = []
+    for pid in children.get(os.getpid(), []):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"ansible-playbook" in cmdline:
+            roots.append(pid)
+    tree, stack = list(roots), list(roots)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            tree.append(child)
+            stack.append(child)
+    return tree
+
+
+def terminate_tree(pids: list[int], grace: float = 5.0) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while sig == signal.SIGTERM and time.monotonic() < deadline:
+            if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+                return
+            time.sleep(0.1)
+
+
 @contextmanager
 def _scrubbed_environ(overrides: Mapping[str, str]) -> Iterator[None]:
     # ansible-runner copies os.environ itself and records that copy on disk, so the
@@ -159,6 +211,22 @@ def run_playbook(
     cancel = cancel or Cancel()
     recap: dict[str, HostRecap] = {}
     failed: list[dict[str, str]] = []
+    statuses: list[str] = []
+
+    stopped = False
+
+    def cancel_callback() -> bool:
+        nonlocal stopped
+        if not cancel():
+            return False
+        if not stopped:
+            stopped = True
+            terminate_tree(playbook_process_tree())
+        return True
+
+    def on_status(data: dict[str, Any], **_: Any) -> None:
+        # The "starting" status carries the run's environment: keep only the name.
+        statuses.append(str(data.get("status")))
 
     def handle(event: dict[str, Any]) -> bool:
         data = event.get("event_data", {})
@@ -206,7 +274,8 @@ def run_playbook(
                     "suppress_env_files": True,
                     "quiet": True,
                     "event_handler": forward,
-                    "cancel_callback": cancel,
+                    "status_handler": on_status,
+                    "cancel_callback": cancel_callback,
                     "rotate_artifacts": 0,
                     "verbosity": job.verbosity or None,
                 }
@@ -228,4 +297,5 @@ def run_playbook(
         seconds=time.monotonic() - started,
         recap=recap,
         failed_tasks=failed,
+        statuses=statuses,
     )

@@ -106,3 +106,10 @@ def test_report_only_mode_passes_with_problems(tmp_path):
     assert proc.returncode == 0
     assert len(report["problems"]) == 2
     assert "(not required)" in proc.stdout
+
+
+def test_disabled_role_does_nothing(tmp_path):
+    proc, report, calls = _verify(tmp_path, "h100-nvcc13", "-e", "cuda_verify_enabled=false")
+    assert proc.returncode == 0
+    assert report is None and calls == []
+    assert not (tmp_path / "facts.d").exists()
