@@ -9,7 +9,7 @@ and the emulator take the same code path. Every tag lookup goes through
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -22,20 +22,19 @@ from mocha_ansible.project import PROJECT_TAG
 TAG_PROJECT = "mocha-ansible:project"
 TAG_DEPLOYMENT = "mocha-ansible:deployment"
 TAG_OWNER = "mocha-ansible:owner"
-TAG_EXPIRES = "mocha-ansible:expires"
+TAG_MAX_HOURS = "mocha-ansible:max-hours"
 LIVE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
 
-_RETRY = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
+_RETRY = Config(connect_timeout=10, read_timeout=60)
 
 
-def client(service: str, region: str) -> Any:
-    """A boto3 client; the endpoint is whatever botocore resolves (AWS_ENDPOINT_URL included)."""
-    return boto3.session.Session(region_name=region).client(service, config=_RETRY)  # type: ignore[call-overload]
+def client(service: str, region: str, attempts: int = 5) -> Any:
+    """A boto3 client; the endpoint is whatever botocore resolves (AWS_ENDPOINT_URL included).
 
-
-def client_kwargs(service: str, region: str) -> dict[str, Any]:
-    """What `client` passes to boto3: identical with and without an emulator."""
-    return {"service_name": service, "region_name": region, "config": _RETRY}
+    Throttling (RequestLimitExceeded) is retried with backoff by botocore's standard mode.
+    """
+    config = _RETRY.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
+    return boto3.session.Session(region_name=region).client(service, config=config)  # type: ignore[call-overload]
 
 
 def tag_filters(deployment: str | None = None) -> list[dict[str, Any]]:
@@ -106,6 +105,15 @@ class Instance:
     def deployment(self) -> str:
         return self.tags.get(TAG_DEPLOYMENT, "")
 
+    @property
+    def expires(self) -> datetime | None:
+        """When the user-data cost guard shuts the instance down (launch + max-hours)."""
+        try:
+            hours = float(self.tags[TAG_MAX_HOURS])
+        except (KeyError, ValueError):
+            return None
+        return self.launch_time + timedelta(hours=hours) if self.launch_time else None
+
     def uptime_hours(self, now: datetime | None = None) -> float:
         if self.launch_time is None or self.state not in ("pending", "running"):
             return 0.0
@@ -123,7 +131,7 @@ class Instance:
             "launch_time": self.launch_time.isoformat() if self.launch_time else None,
             "uptime_hours": round(self.uptime_hours(), 3),
             "deployment": self.deployment,
-            "expires": self.tags.get(TAG_EXPIRES),
+            "expires": self.expires.isoformat() if self.expires else None,
         }
 
 

@@ -162,6 +162,14 @@ def _print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
         print("Will create:")
         for item in plan.creates:
             print(f"  - {item}")
+    if plan.cost.get("known"):
+        cost = plan.cost
+        print(
+            f"Estimated cost: ${cost['usd_per_hour']:.2f}/hour, at most ${cost['usd_cap']:.2f} "
+            f"before auto-terminate ({cost['label']})"
+        )
+    elif plan.cost:
+        print(f"Estimated cost: unknown for {plan.cost['instance_type']} (not in the price table)")
     print(f"Stages: {', '.join(plan.stages)}")
 
 
@@ -250,7 +258,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for i in live:
         print(
             f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} "
-            f"{i.uptime_hours():6.2f}h  {i.deployment or '-':<10}  {i.tags.get(aws.TAG_EXPIRES, '-')}"
+            f"{i.uptime_hours():6.2f}h  {i.deployment or '-':<10}  "
+            f"{i.expires.isoformat(timespec='minutes') if i.expires else '-'}"
         )
     return ExitCode.OK
 

@@ -1,4 +1,9 @@
-"""Checks run before anything billable exists, and the plan printed from them."""
+"""Checks run before anything billable exists, and the plan printed from them.
+
+The quota, offering and cost logic is ec2_gpu's own (roles/ec2_gpu/module_utils/
+ec2_gpu_capacity.py, with its table in roles/ec2_gpu/vars/instance_types.yml); this
+module calls it, so the CLI and a bare ansible-playbook run judge alike.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ import botocore.exceptions
 
 from mocha_ansible import aws
 from mocha_ansible.errors import PreflightRefused
-from mocha_ansible.settings import Settings
+from mocha_ansible.project import role_python
+from mocha_ansible.settings import Settings, instance_type_facts
 
 
 @dataclass
@@ -25,6 +31,7 @@ class Plan:
     checks: list[Check] = field(default_factory=list)
     creates: list[str] = field(default_factory=list)
     stages: tuple[str, ...] = ()
+    cost: dict[str, Any] = field(default_factory=dict)
 
     @property
     def refused(self) -> list[Check]:
@@ -35,31 +42,23 @@ class Plan:
             "checks": [vars(c) for c in self.checks],
             "creates": self.creates,
             "stages": list(self.stages),
+            "cost": self.cost,
         }
 
 
-def _offering(settings: Settings) -> Check:
-    ec2 = aws.client("ec2", settings.region)
+def _capacity() -> Any:
+    return role_python("ec2_gpu", "module_utils/ec2_gpu_capacity.py")
+
+
+def _offering(settings: Settings, ec2: Any) -> Check:
     try:
-        offers = ec2.describe_instance_type_offerings(
-            LocationType="availability-zone",
-            Filters=[{"Name": "instance-type", "Values": [settings.instance_type]}],
-        )["InstanceTypeOfferings"]
+        zones = _capacity().offered_zones(ec2, settings.instance_type)
     except Exception as exc:
         raise aws.explain(exc, "checking the instance-type offering") from None
-    if offers:
-        zones = sorted(o["Location"] for o in offers)
+    if zones is None:
+        return Check("offering", "warn", f"the endpoint does not know {settings.instance_type}; offering not confirmed")
+    if zones:
         return Check("offering", "ok", f"{settings.instance_type} is offered in {', '.join(zones)}")
-    # An empty answer means "not offered" on AWS, but an endpoint whose catalogue
-    # lacks the type (moto has no p2.xlarge) cannot tell: then only warn.
-    try:
-        ec2.describe_instance_types(InstanceTypes=[settings.instance_type])
-    except botocore.exceptions.ClientError:
-        return Check(
-            "offering",
-            "warn",
-            f"the endpoint does not know {settings.instance_type}; offering not confirmed",
-        )
     return Check(
         "offering",
         "fail",
@@ -68,18 +67,28 @@ def _offering(settings: Settings) -> Check:
     )
 
 
-def _ami(settings: Settings) -> Check:
+def _quota(settings: Settings, ec2: Any) -> Check:
+    capacity = _capacity()
+    table = instance_type_facts()["ec2_gpu_instance_types"]
+    vcpus, _source = capacity.vcpus_of(ec2, settings.instance_type, table)
+    # A best-effort read: an endpoint without Service Quotas must not cost a minute of retries.
+    quotas = aws.client("service-quotas", settings.region, attempts=2)
+    verdict = capacity.check_quota(quotas, settings.instance_type, settings.spot, settings.count, vcpus)
+    label = f"{verdict['code']} ({verdict['name']})"
+    if verdict["status"] == "ok":
+        return Check("quota", "ok", f"{label} is {verdict['value']} vCPUs; {verdict['needed']} needed")
+    if verdict["status"] == "unavailable":
+        return Check("quota", "warn", f"{label}: {verdict.get('message', 'not checked')}")
+    return Check("quota", "fail", verdict["message"], fix=f"request quota {verdict['code']}, then run this again")
+
+
+def _ami(settings: Settings, ec2: Any) -> Check:
     if not settings.ami.startswith("ami-"):
         return Check("ami", "ok", f"preset {settings.ami} is resolved to the newest match at launch")
-    ec2 = aws.client("ec2", settings.region)
     try:
-        images = ec2.describe_images(ImageIds=[settings.ami])["Images"]
+        images = ec2.describe_images(Filters=[{"Name": "image-id", "Values": [settings.ami]}])["Images"]
     except botocore.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code.startswith("InvalidAMIID"):
-            images = []
-        else:
-            raise aws.explain(exc, "looking up the AMI") from None
+        raise aws.explain(exc, "looking up the AMI") from None
     if not images:
         return Check(
             "ami",
@@ -90,6 +99,18 @@ def _ami(settings: Settings) -> Check:
     return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}")
 
 
+def _cost(settings: Settings) -> dict[str, Any]:
+    facts = instance_type_facts()
+    estimate: dict[str, Any] = _capacity().cost_estimate(
+        settings.instance_type,
+        settings.count,
+        settings.max_hours,
+        facts["ec2_gpu_instance_types"],
+        facts["ec2_gpu_price_date"],
+    )
+    return estimate
+
+
 def run_preflight(settings: Settings) -> Plan:
     plan = Plan(stages=settings.stages)
     if settings.target is not None:
@@ -97,17 +118,19 @@ def run_preflight(settings: Settings) -> Plan:
         return plan
     ident = aws.caller_identity(settings.region)
     plan.checks.append(Check("credentials", "ok", f"account {ident['account']} as {ident['arn']}"))
-    if "provision" in settings.stages:
-        plan.checks.append(_offering(settings))
-        plan.checks.append(_ami(settings))
-        n = settings.count
-        plan.creates = [
-            f"{n} x {settings.instance_type} in {settings.region}"
-            + (" (spot)" if settings.spot else "")
-            + f", self-terminating after {settings.max_hours:g} h",
-            "1 security group: SSH from " + (settings.ssh_cidr or "your address (/32, detected)"),
-            "1 key pair" if not settings.key_name else f"no key pair (using existing {settings.key_name})",
-        ]
+    if "provision" not in settings.stages:
+        return plan
+    ec2 = aws.client("ec2", settings.region)
+    plan.checks += [_offering(settings, ec2), _quota(settings, ec2), _ami(settings, ec2)]
+    plan.cost = _cost(settings)
+    n = settings.count
+    plan.creates = [
+        f"{n} x {settings.instance_type} in {settings.region}"
+        + (" (spot)" if settings.spot else "")
+        + f", self-terminating after {settings.max_hours:g} h",
+        "1 security group: SSH from " + (settings.ssh_cidr or "your address (/32, detected)"),
+        "1 key pair" if not settings.key_name else f"no key pair (using existing {settings.key_name})",
+    ]
     return plan
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 ROLES: tuple[str, ...] = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar")
 PROJECT_TAG = "mocha-ansible"
@@ -27,3 +29,18 @@ def project_dir() -> Path:
 
 def playbook(name: str) -> Path:
     return project_dir() / "playbooks" / name
+
+
+@cache
+def role_python(role: str, relpath: str) -> ModuleType:
+    """Import a role's pure-Python file (module_utils, a filter plugin) by path.
+
+    Roles own their parsers and tables; the package reads them rather than copying them.
+    """
+    path = project_dir() / "roles" / role / relpath
+    spec = importlib.util.spec_from_file_location(f"mocha_ansible_role_{role}_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,11 +45,6 @@ ROLE_VARS: dict[str, str] = {
     "max_iter": "mocha_cifar_max_iter",
 }
 
-# Instance families that carry an NVIDIA GPU. Used to refuse `cuda: true` on a
-# CPU-only type before anything is launched.
-GPU_FAMILIES = frozenset(
-    {"p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6", "g3", "g3s", "g4dn", "g5", "g6", "g6e", "gr6"}
-)
 AMI_PRESETS = ("ubuntu-20.04", "dlami-ubuntu", "amazon-linux-2")
 
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
@@ -254,10 +250,11 @@ class Settings(BaseModel):
     @model_validator(mode="after")
     def _across_fields(self) -> Settings:
         family = self.instance_type.split(".", 1)[0]
-        if self.cuda is True and self.target is None and family not in GPU_FAMILIES:
+        gpu_families = instance_type_facts()["ec2_gpu_gpu_families"]
+        if self.cuda is True and self.target is None and family not in gpu_families:
             raise ValueError(
                 f"cuda=true needs a GPU instance type, and {self.instance_type} has no GPU"
-                f" [field: instance_type; accepted: a type from {', '.join(sorted(GPU_FAMILIES))}]"
+                f" [field: instance_type; accepted: a type from {', '.join(gpu_families)}]"
             )
         if self.ssh_key is not None and self.target is None:
             raise ValueError("ssh_key only applies with target [field: ssh_key; accepted: unset without target]")
@@ -269,6 +266,14 @@ class Settings(BaseModel):
         out = {var: dumped[name] for name, var in ROLE_VARS.items() if dumped[name] is not None}
         out.update(self.extra_vars)
         return out
+
+
+@cache
+def instance_type_facts() -> dict[str, Any]:
+    """ec2_gpu's table of GPU families, vCPUs and dated prices (one file, shared with the role)."""
+    path = project_dir() / "roles" / "ec2_gpu" / "vars" / "instance_types.yml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
 
 
 def role_defaults(root: Path | None = None) -> dict[str, Any]:

@@ -63,3 +63,23 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("MOCHA_ANSIBLE_RUNS_DIR", str(tmp_path / "runs"))
     return home
+
+
+@pytest.fixture(scope="session")
+def _faulty_emulator():
+    from tests.doubles.faulty_emulator import start_faulty_emulator
+
+    emu = start_faulty_emulator()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def faulty_aws(_faulty_emulator, monkeypatch: pytest.MonkeyPatch):
+    """The fault-injecting emulator double, clean, with the environment pointed at it."""
+    _faulty_emulator.reset()
+    for key in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(key)
+    for key, value in {**_faulty_emulator.env(), "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(key, value)
+    return _faulty_emulator

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -14,17 +12,6 @@ DOUBLES = ROOT / "tests" / "doubles"
 GPU_PROFILES = DOUBLES / "gpu_stand_in" / "profiles"
 PYTHON = sys.executable
 VENV_BIN = Path(sys.executable).parent
-
-
-def load_role_module(role: str, relpath: str) -> ModuleType:
-    """Import a role's Python file (module_utils, filter plugin) by path."""
-    path = ROOT / "roles" / role / relpath
-    name = f"role_{role}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ansible_env(extra: dict[str, str] | None = None, path_prefix: str | None = None) -> dict[str, str]:

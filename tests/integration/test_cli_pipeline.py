@@ -132,3 +132,33 @@ def test_launch_rerun_status_and_teardown(aws, tmp_path):
     assert down.returncode == 0, down.stdout + down.stderr
     assert project_resources() == {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
     assert not key_file.exists()
+
+
+def test_quota_zero_refuses_before_anything_is_created(aws, tmp_path, monkeypatch, capsys):
+    """Moto serves no Service Quotas: the quota reply is stubbed, everything else is moto."""
+    from botocore.stub import Stubber
+
+    from mocha_ansible import aws as aws_api
+    from mocha_ansible.cli import main
+
+    real_client = aws_api.client
+
+    def client(service: str, region: str, attempts: int = 5):
+        made = real_client(service, region, attempts)
+        if service == "service-quotas":
+            stub = Stubber(made)
+            stub.add_response("get_service_quota", {"Quota": {"Value": 0.0}})
+            stub.activate()
+        return made
+
+    monkeypatch.setattr(aws_api, "client", client)
+    monkeypatch.setenv("MOCHA_ANSIBLE_RUNS_DIR", str(tmp_path / "runs"))
+    code = main(
+        ["provision", "--yes", "--instance-type", "p2.xlarge", "--ssh-cidr", "203.0.113.7/32", "--ami", UBUNTU_AMI]
+    )
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "quota L-417A185B 'Running On-Demand P instances' is 0 vCPUs" in err
+    assert "--desired-value 4" in err
+    assert project_resources() == {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+    assert not (tmp_path / "runs").exists()

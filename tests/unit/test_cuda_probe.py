@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.helpers import FIXTURES, GPU_PROFILES, ROOT, load_role_module
+from mocha_ansible.project import role_python
+from tests.helpers import FIXTURES, GPU_PROFILES, ROOT
 
-probe = load_role_module("cuda_verify", "module_utils/cuda_probe.py")
+probe = role_python("cuda_verify", "module_utils/cuda_probe.py")
 H100 = FIXTURES / "gpu" / "h100-nvcc13"
 SUPPORT = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
 

@@ -1,0 +1,118 @@
+"""TEST DOUBLE: moto in server mode with fault injection and API-call counting.
+
+Moto serves the EC2 wire protocol but never runs out of capacity or throttles.
+This wrapper starts moto's ThreadedMotoServer in the test process and patches its
+request dispatch so a test can say, for example, "RunInstances in us-east-1a
+answers InsufficientInstanceCapacity" or "the next two RunInstances answer
+RequestLimitExceeded". Every call is counted per service and action.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import BaseResponse
+from moto.core.utils import camelcase_to_underscores
+from moto.server import ThreadedMotoServer
+
+from mocha_ansible.sandbox import DUMMY_CREDENTIALS, free_port
+
+logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+
+
+class InjectedFault(ServiceException):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+@dataclass
+class Fault:
+    action: str  # e.g. RunInstances
+    code: str  # e.g. InsufficientInstanceCapacity
+    zone: str | None = None  # only calls aimed at this availability zone
+    times: int = -1  # how many calls fail; -1 means all of them
+    message: str = "injected by tests/doubles/faulty_emulator.py"
+
+
+@dataclass
+class FaultyEmulator:
+    port: int
+    faults: list[Fault] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL": self.url, **DUMMY_CREDENTIALS}
+
+    def reset(self) -> None:
+        import urllib.request
+
+        with self._lock:
+            self.faults.clear()
+            self.calls.clear()
+        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+
+    def _zone_of(self, response: BaseResponse) -> str | None:
+        zone = response._get_param("Placement.AvailabilityZone")
+        subnet_id = response._get_param("SubnetId")
+        for nic in response._get_param("NetworkInterfaces", []) or []:
+            subnet_id = subnet_id or nic.get("SubnetId")
+        if not zone and subnet_id:
+            zone = response.ec2_backend.get_subnet(subnet_id).availability_zone  # type: ignore[attr-defined]
+        return zone
+
+    def _fault_for(self, action: str, response: BaseResponse) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.action != action or fault.times == 0:
+                    continue
+                if fault.zone is not None and self._zone_of(response) != fault.zone:
+                    continue
+                if fault.times > 0:
+                    fault.times -= 1
+                return fault
+        return None
+
+    def start(self) -> FaultyEmulator:
+        original = BaseResponse.call_action
+        emulator = self
+
+        def call_action(response: BaseResponse) -> Any:
+            action = response._get_action()
+            service = type(response).__module__.split(".")[1]
+            with emulator._lock:
+                emulator.calls[f"{service}:{action}"] += 1
+            fault = emulator._fault_for(action, response)
+            if fault is not None:
+
+                def fail() -> Any:
+                    raise InjectedFault(fault.code, f"{fault.message} ({fault.code})")
+
+                # call_action turns a ServiceException from the action into an AWS error reply.
+                setattr(response, camelcase_to_underscores(action), fail)
+            return original(response)
+
+        BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+def start_faulty_emulator() -> FaultyEmulator:
+    return FaultyEmulator(port=free_port()).start()

@@ -1,0 +1,197 @@
+"""ec2_gpu over the EC2 wire protocol: moto, and a fault-injecting moto double.
+
+Moto does not start machines, so SSH waits are off; everything else is the real
+amazon.aws modules talking to an EC2 API endpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import stat
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mocha_ansible.runner import PlaybookJob, RunResult, run_playbook
+from tests.conftest import project_resources
+from tests.doubles.faulty_emulator import Fault
+from tests.helpers import ROOT
+
+AMI = "ami-785db401"  # Ubuntu, x86_64, in moto's catalogue
+NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+
+
+def _vars(tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "ec2_gpu_instance_type": "g4dn.xlarge",
+        "ec2_gpu_ami": AMI,
+        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
+        "ec2_gpu_wait_for_ssh": False,
+        "ec2_gpu_key_dir": str(tmp_path / "keys"),
+        "ec2_gpu_deployment": "t",
+        **extra,
+    }
+
+
+def _play(
+    tmp_path: Path, book: str, ident: str, events: list[dict[str, Any]] | None = None, **extravars: Any
+) -> RunResult:
+    job = PlaybookJob(playbook=ROOT / "playbooks" / book, ident=ident, extravars=extravars)
+    return run_playbook(job, tmp_path / "runs", on_event=events.append if events is not None else None)
+
+
+def _messages(events: list[dict[str, Any]]) -> str:
+    out = []
+    for e in events:
+        res = e.get("event_data", {}).get("res") or {}
+        if res.get("msg"):
+            out.append(str(res["msg"]))
+    return "\n".join(out)
+
+
+def _instances(ec2: Any) -> list[dict[str, Any]]:
+    return [
+        i
+        for r in ec2.describe_instances()["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
+
+
+def test_launch_is_hardened_and_a_rerun_changes_nothing(aws, tmp_path):
+    first = _play(tmp_path, "provision.yml", "first", **_vars(tmp_path))
+    assert first.ok, first.failed_tasks
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = _instances(ec2)
+    assert inst["MetadataOptions"]["HttpTokens"] == "required"
+    volume_ids = [m["Ebs"]["VolumeId"] for m in inst["BlockDeviceMappings"]]
+    volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
+    assert volumes and all(v["Encrypted"] for v in volumes)
+    assert {v["Size"] for v in volumes} == {64} and {v["VolumeType"] for v in volumes} == {"gp3"}
+    user_data = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
+    script = base64.b64decode(user_data["UserData"]["Value"]).decode()
+    assert "shutdown -h +240" in script
+    shutdown = ec2.describe_instance_attribute(
+        InstanceId=inst["InstanceId"], Attribute="instanceInitiatedShutdownBehavior"
+    )
+    assert shutdown["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate"
+    tags = {t["Key"]: t["Value"] for t in inst["Tags"]}
+    assert tags["mocha-ansible:deployment"] == "t" and tags["mocha-ansible:max-hours"] == "4"
+    key = tmp_path / "keys" / "mocha-ansible-t.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "PRIVATE KEY" in key.read_text()
+
+    second = _play(tmp_path, "provision.yml", "second", **_vars(tmp_path))
+    assert second.ok, second.failed_tasks
+    assert second.changed == 0, [h for h in second.recap.items()]
+    assert [i["InstanceId"] for i in _instances(ec2)] == [inst["InstanceId"]]
+
+
+def test_count_three_then_teardown_leaves_nothing(aws, tmp_path):
+    up = _play(tmp_path, "provision.yml", "up", **_vars(tmp_path, ec2_gpu_count=3))
+    assert up.ok, up.failed_tasks
+    found = project_resources()
+    assert len(found["instances"]) == 3
+    every = boto3.client("ec2", region_name="us-east-1")
+    tagged = every.describe_instances(Filters=[{"Name": "tag:mocha-ansible:project", "Values": ["mocha-ansible"]}])
+    assert sum(len(r["Instances"]) for r in tagged["Reservations"]) == 3
+    down = _play(tmp_path, "teardown.yml", "down", **_vars(tmp_path))
+    assert down.ok, down.failed_tasks
+    assert project_resources() == NOTHING
+    assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
+    again = _play(tmp_path, "teardown.yml", "again", **_vars(tmp_path))
+    assert again.ok and again.changed == 0
+
+
+def test_spot_goes_through_a_launch_template(aws, tmp_path):
+    res = _play(tmp_path, "provision.yml", "spot", **_vars(tmp_path, ec2_gpu_spot=True, ec2_gpu_spot_max_price="0.40"))
+    assert res.ok, res.failed_tasks
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [template] = ec2.describe_launch_templates(LaunchTemplateNames=["mocha-ansible-t"])["LaunchTemplates"]
+    data = ec2.describe_launch_template_versions(LaunchTemplateId=template["LaunchTemplateId"])[
+        "LaunchTemplateVersions"
+    ][0]["LaunchTemplateData"]
+    assert data["InstanceMarketOptions"]["MarketType"] == "spot"
+    assert data["InstanceMarketOptions"]["SpotOptions"]["MaxPrice"] == "0.40"
+    assert len(_instances(ec2)) == 1
+    assert _play(tmp_path, "teardown.yml", "down", **_vars(tmp_path)).ok
+    assert project_resources() == NOTHING
+
+
+def test_stop_then_start_keeps_the_instance(aws, tmp_path):
+    assert _play(tmp_path, "provision.yml", "up", **_vars(tmp_path)).ok
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = _instances(ec2)
+    assert _play(tmp_path, "provision.yml", "stop", **_vars(tmp_path, ec2_gpu_state="stopped")).ok
+    assert [i["State"]["Name"] for i in _instances(ec2)] == ["stopped"]
+    assert _play(tmp_path, "provision.yml", "start", **_vars(tmp_path, ec2_gpu_state="running")).ok
+    assert [(i["InstanceId"], i["State"]["Name"]) for i in _instances(ec2)] == [(inst["InstanceId"], "running")]
+
+
+def test_imported_public_key(aws, tmp_path):
+    public = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGj0cs8bE5dGZr0xQ+H9rL1kz1u8tOfE0d8Q1qZ4xYbX test@example"
+    assert _play(tmp_path, "provision.yml", "up", **_vars(tmp_path, ec2_gpu_public_key=public)).ok
+    assert project_resources()["key_pairs"] == ["mocha-ansible-t"]
+    assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
+
+
+def test_capacity_failover_to_the_next_zone(faulty_aws, tmp_path):
+    faulty_aws.faults.append(Fault("RunInstances", "InsufficientInstanceCapacity", zone="us-east-1a"))
+    events: list[dict[str, Any]] = []
+    res = _play(tmp_path, "provision.yml", "ice", events, **_vars(tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"]))
+    assert res.ok, res.failed_tasks
+    [inst] = _instances(boto3.client("ec2", region_name="us-east-1"))
+    assert inst["Placement"]["AvailabilityZone"] == "us-east-1b"
+    text = _messages(events)
+    assert "ec2_gpu: us-east-1a: InsufficientInstanceCapacity" in text
+    assert "ec2_gpu: us-east-1b: launched" in text
+
+
+def test_capacity_exhausted_everywhere_leaves_nothing(faulty_aws, tmp_path):
+    # "Unsupported" takes the same failover path as InsufficientInstanceCapacity, but
+    # amazon.aws's ec2_instance does not retry it for minutes first (it retries ICE
+    # in a zone about ten times with jittered backoff, see the failover test).
+    faulty_aws.faults.append(Fault("RunInstances", "Unsupported"))
+    events: list[dict[str, Any]] = []
+    res = _play(
+        tmp_path, "provision.yml", "none", events, **_vars(tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"])
+    )
+    assert not res.ok
+    text = _messages(events)
+    assert "no capacity for 1 x g4dn.xlarge in us-east-1a, us-east-1b of us-east-1" in text
+    assert "ec2_gpu: us-east-1a: Unsupported" in text and "ec2_gpu: us-east-1b: Unsupported" in text
+    assert project_resources() == NOTHING
+    assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
+
+
+def test_request_limit_exceeded_is_retried(faulty_aws, tmp_path):
+    faulty_aws.faults.append(Fault("RunInstances", "RequestLimitExceeded", times=2))
+    res = _play(tmp_path, "provision.yml", "throttled", **_vars(tmp_path))
+    assert res.ok, res.failed_tasks
+    assert faulty_aws.calls["ec2:RunInstances"] == 3
+    assert len(project_resources()["instances"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"ec2_gpu_region": "moon-base-1"}, "region=moon-base-1"),
+        ({"ec2_gpu_instance_type": "m5.large"}, "has no NVIDIA GPU"),
+        ({"ec2_gpu_ami": "ami-12"}, "ec2_gpu_ami=ami-12"),
+        ({"ec2_gpu_ssh_cidr": "203.0.113.7/40"}, "accepted: a CIDR"),
+        ({"ec2_gpu_ssh_cidr": "0.0.0.0/0"}, "opens SSH to the whole internet"),
+        ({"ec2_gpu_count": 0}, "count=0 (accepted: >= 1)"),
+        ({"ec2_gpu_count": -2}, "count=-2"),
+        ({"ec2_gpu_max_hours": -1}, "max_hours=-1"),
+        ({"ec2_gpu_spot_max_price": "0.5"}, "a max price only with spot"),
+        ({"ec2_gpu_ami": "ami-0123456789abcdef0"}, "matched no image"),
+    ],
+)
+def test_bad_input_fails_clearly_and_creates_nothing(faulty_aws, tmp_path, extra, message):
+    events: list[dict[str, Any]] = []
+    res = _play(tmp_path, "provision.yml", "bad", events, **_vars(tmp_path, **extra))
+    assert not res.ok
+    assert message in _messages(events)
+    assert project_resources() == NOTHING
+    assert faulty_aws.calls["ec2:RunInstances"] == 0
