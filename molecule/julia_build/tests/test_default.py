@@ -1,0 +1,37 @@
+"""What julia_build left in the container (with the stand-in source tree)."""
+
+import json
+
+
+def test_latest_stable_resolved_to_v050_and_the_link_points_into_the_prefix(host):
+    link = host.file("/usr/local/bin/julia")
+    assert link.is_symlink
+    assert link.linked_to == "/opt/julia/v0.5.0/bin/julia"
+    assert host.check_output("/usr/local/bin/julia --version") == "julia version 0.5.0"
+    assert host.check_output("/usr/local/bin/julia -e 'println(1+1)'") == "2"
+
+
+def test_each_version_was_built_once_as_the_build_user_with_the_jobs_asked_for(host):
+    runs = host.file("/var/tmp/make-runs.log").content_string.splitlines()
+    assert [r.split()[0] for r in runs] == ["0.5.0", "0.4.7"]
+    assert all(r.split()[1] == "julia-build" for r in runs)
+    assert all("-j3" in r for r in runs)
+
+
+def test_make_user_reached_the_build(host):
+    record = host.file("/var/cache/mocha-ansible/julia/build-v0.5.0/build-record.txt").content_string
+    assert "MARCH = x86-64" in record and "USE_SYSTEM_LIBM = 1" in record
+    assert "USER=julia-build" in record
+
+
+def test_both_versions_stay_installed_and_root_owned(host):
+    for version in ("v0.4.7", "v0.5.0"):
+        binary = host.file(f"/opt/julia/{version}/bin/julia")
+        assert binary.exists and binary.user == "root"
+
+
+def test_fact_and_build_packages(host):
+    fact = json.loads(host.file("/etc/ansible/facts.d/julia.fact").content_string)
+    assert fact["version"] == "v0.5.0" and fact["jobs"] == 3
+    for pkg in ("gfortran", "cmake", "hdf5-tools", "libopenblas0", "m4", "pkg-config"):
+        assert host.package(pkg).is_installed, pkg

@@ -1,0 +1,65 @@
+"""julia_build's refusals, run by ansible-playbook on this machine: they stop before any
+package, clone or build, so they run here without a container.
+
+The repository is the TEST DOUBLE tests/doubles/julia_source_stand_in, created by the test.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import DOUBLES, run_playbook
+
+
+@pytest.fixture(scope="module")
+def stand_in_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    dest = tmp_path_factory.mktemp("julia") / "repo"
+    subprocess.run([str(DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(dest)], check=True)
+    return f"file://{dest}"
+
+
+def _julia(tmp_path: Path, repo: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_playbook(
+        "playbooks/julia.yml",
+        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
+        "-e", f"julia_build_repo_url={repo}",
+        "-e", "julia_build_install_packages=false",
+        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
+        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
+        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
+        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
+        *extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("version", ["v9.9.9", "0.4.7x"])
+def test_missing_tag_lists_the_nearest(tmp_path, stand_in_repo, version):
+    proc = _julia(tmp_path, stand_in_repo, "-e", f"julia_build_version={version}")
+    assert proc.returncode != 0
+    assert f"julia_build_version={version} is not a tag of the repository; nearest real tags:" in proc.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+def test_old_julia_on_a_new_gcc_is_refused_before_cloning(tmp_path, stand_in_repo):
+    proc = _julia(tmp_path, stand_in_repo, "-e", "julia_build_version=v0.4.7")
+    assert proc.returncode != 0
+    assert "Julia v0.4.7 builds with GCC 4.7 to 5.x" in proc.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("julia_build_jobs=0", "jobs=0 (an integer >= 1, or auto"),
+        ("julia_build_pkg_manager=pacman", "julia_build_pkg_manager"),
+        ("julia_build_user=root", "user=root (not root)"),
+    ],
+)
+def test_bad_input(tmp_path, stand_in_repo, extra, message):
+    proc = _julia(tmp_path, stand_in_repo, "-e", extra)
+    assert proc.returncode != 0
+    assert message in proc.stdout
+    assert not (tmp_path / "cache").exists()
