@@ -1,0 +1,45 @@
+"""What mocha_cifar left in the container (CPU backend, stand-in julia and Mocha)."""
+
+import json
+
+EXAMPLE = "/var/lib/mocha/.julia/v0.5/Mocha/examples/cifar10"
+
+
+def test_mocha_use_cuda_is_unset_for_users_when_cuda_is_off(host):
+    profile = host.file("/etc/profile.d/mocha.sh").content_string
+    assert "unset MOCHA_USE_CUDA" in profile and "export MOCHA_USE_CUDA" not in profile
+    out = host.check_output("bash -lc 'echo \"[${MOCHA_USE_CUDA-unset}]\"'")
+    assert out == "[unset]"
+
+
+def test_results_json_holds_the_parsed_numbers_of_the_last_run(host):
+    results = json.loads(host.file("/var/lib/mocha/logs/results.json").content_string)
+    assert results["iterations"] == 1000 and results["max_iter"] == 1000
+    assert results["backend"] == "cpu"
+    assert [o["iter"] for o in results["objective"]][:2] == [0, 200]
+    assert results["validation_accuracy"][-1]["iter"] == 1000
+    assert results["seconds_per_200_iter"] == 3.0  # the stand-in's simulated clock
+
+
+def test_max_iter_took_effect_and_fresh_run_cleared_the_snapshots(host):
+    longer = host.file("/var/tmp/train-3000.log").content_string
+    assert "TRAIN iter=003000" in longer and "TRAIN iter=003200" not in longer
+    last = host.file("/var/lib/mocha/logs/train.log").content_string
+    assert "Snapshot directory snapshots/ does not exist or is empty" in last
+    assert "TRAIN iter=001000" in last and "TRAIN iter=001200" not in last
+
+
+def test_one_download_one_add_one_conversion(host):
+    calls = host.file("/var/lib/mocha/julia-calls.log").content_string.splitlines()
+    assert calls.count('-e Pkg.add("Mocha")') == 1
+    assert sum(1 for c in calls if c.endswith("convert.jl")) == 1
+    assert calls.count('-e Pkg.test("Mocha")') == 1
+    http_log = host.file("/var/log/stand-in-http.log").content_string
+    # One download into the real cache across five converges; the second GET is the
+    # side effect's wrong-checksum attempt into an empty cache of its own.
+    assert http_log.count("GET /cifar-10-binary.tar.gz") == 2
+
+
+def test_dataset_was_converted(host):
+    assert host.file(f"{EXAMPLE}/data/train.hdf5").content_string.strip().endswith("x50")
+    assert host.file(f"{EXAMPLE}/data/test.txt").exists
