@@ -10,9 +10,11 @@ from tests.helpers import ROOT, run_playbook
 
 PLAYBOOKS = sorted(p.name for p in (ROOT / "playbooks").glob("*.yml"))
 HOST_ROLES = ("cuda_verify", "julia_build", "mocha_cifar")
-META_KEYS = {"name", "when", "block", "rescue", "always", "vars", "register", "loop", "loop_control", "tags",
-             "changed_when", "failed_when", "become", "become_user", "delegate_to", "no_log", "check_mode", "ignore_errors",
-             "environment", "args", "notify", "until", "retries", "delay", "async", "poll", "run_once"}  # fmt: skip
+META_KEYS = {
+    "name", "when", "block", "rescue", "always", "vars", "register", "loop", "loop_control", "tags",
+    "changed_when", "failed_when", "become", "become_user", "delegate_to", "no_log", "check_mode",
+    "ignore_errors", "environment", "args", "notify", "until", "retries", "delay", "async", "poll", "run_once",
+}  # fmt: skip
 
 
 def _tasks(items):

@@ -43,3 +43,8 @@ def test_one_download_one_add_one_conversion(host):
 def test_dataset_was_converted(host):
     assert host.file(f"{EXAMPLE}/data/train.hdf5").content_string.strip().endswith("x50")
     assert host.file(f"{EXAMPLE}/data/test.txt").exists
+
+
+def test_hdf5_and_build_tools_came_from_real_apt(host):
+    for pkg in ("hdf5-tools", "libhdf5-dev", "g++", "make"):
+        assert host.package(pkg).is_installed, pkg
