@@ -194,6 +194,13 @@ def cmd_preflight(args: argparse.Namespace) -> int:
 
 def cmd_provision(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    if args.sandbox and not args.check:
+        # The emulator cannot boot an instance; mapping it to a local container is not built yet.
+        raise ConfigError(
+            "provision: --sandbox without --check is not available yet (no local container stands in for "
+            "the instance); accepted: --sandbox --check",
+            fix="mocha-ansible provision --sandbox --check",
+        )
     _use_sandbox(args)
     plan = run_preflight(settings)
     _print_plan(plan, settings, args.json)

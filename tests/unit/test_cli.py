@@ -113,3 +113,9 @@ def test_ssh_config_blocks(tmp_path):
     assert text.splitlines()[:3] == ["Host mocha-1", "  HostName 198.51.100.7", "  User ubuntu"]
     assert f"IdentityFile {key}" in text
     assert "i-2" not in text and text.count("Host ") == 1
+
+
+def test_sandbox_pipeline_says_it_is_not_there_yet(capsys):
+    assert main(["provision", "--sandbox", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert "--sandbox without --check is not available yet" in err and "--sandbox --check" in err
