@@ -22,7 +22,7 @@ import yaml
 
 from mocha_ansible.progress import Progress, StageResult
 from mocha_ansible.project import playbook, project_dir
-from mocha_ansible.runner import FAILURE_EVENTS, Cancel, HostRecap, PlaybookJob, RunResult, run_playbook
+from mocha_ansible.runner import Cancel, HostRecap, PlaybookJob, RunResult, failure_of, run_playbook
 from mocha_ansible.settings import Settings
 
 
@@ -64,14 +64,8 @@ class _StageTracker:
                 self.progress.stage_started(stage)
         elif name == "runner_on_ok" and (data.get("res") or {}).get("changed"):
             self._changed += 1
-        elif name in FAILURE_EVENTS and not data.get("ignore_errors"):
-            res = data.get("res") or {}
-            if name == "runner_on_failed" and res.get("results"):
-                self.progress.on_event(event)
-                return
-            self._failed.append(
-                {"host": str(data.get("host", "")), "task": str(data.get("task", "")), "msg": str(res.get("msg", ""))}
-            )
+        elif (failure := failure_of(event)) is not None:
+            self._failed.append(failure)
         self.progress.on_event(event)
 
     def close(self, status: str) -> None:

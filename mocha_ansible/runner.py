@@ -43,6 +43,24 @@ FAILURE_EVENTS = ("runner_on_failed", "runner_on_unreachable", "runner_item_on_f
 _STATS_KEYS = ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored")
 
 
+def failure_of(event: Mapping[str, Any]) -> dict[str, str] | None:
+    """host, task and message of a failed task event; None for anything else.
+
+    A failed loop is reported by its items, so the loop's own summary event is skipped.
+    """
+    data = event.get("event_data", {})
+    if event.get("event") not in FAILURE_EVENTS or data.get("ignore_errors"):
+        return None
+    res = data.get("res") or {}
+    if event.get("event") == "runner_on_failed" and res.get("results"):
+        return None
+    return {
+        "host": str(data.get("host", "")),
+        "task": str(data.get("task", "")),
+        "msg": str(res.get("msg", "")).strip(),
+    }
+
+
 def is_secret_name(name: str) -> bool:
     if name in SECRET_ENV_VARS:
         return True
@@ -234,17 +252,8 @@ def run_playbook(
             for key in _STATS_KEYS:
                 for host, count in (data.get(key) or {}).items():
                     setattr(recap.setdefault(host, HostRecap()), key, int(count))
-        elif event.get("event") in FAILURE_EVENTS and not data.get("ignore_errors"):
-            res = data.get("res") or {}
-            if event.get("event") == "runner_on_failed" and res.get("results"):
-                return True  # a loop: its items were reported one by one
-            failed.append(
-                {
-                    "host": str(data.get("host", "")),
-                    "task": str(data.get("task", "")),
-                    "msg": str(res.get("msg", "")).strip(),
-                }
-            )
+        elif (failure := failure_of(event)) is not None:
+            failed.append(failure)
         return True
 
     def forward(event: dict[str, Any]) -> bool:
