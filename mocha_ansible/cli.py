@@ -57,6 +57,10 @@ def _stages(value: str) -> tuple[str, ...]:
     return parts
 
 
+def _region_list(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
 def _key_value(value: str) -> tuple[str, str]:
     key, sep, val = value.partition("=")
     if not sep or not key:
@@ -93,6 +97,7 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g = p.add_argument_group("settings (flags override --config, which overrides defaults)")
     g.add_argument("--config", metavar="FILE", help="YAML file of settings (keys as the flags, with _ for -)")
     g.add_argument("--region", help=_help("region", defaults))
+    g.add_argument("--regions", type=_region_list, help=_help("regions", defaults))
     g.add_argument("--instance-type", help=_help("instance_type", defaults))
     g.add_argument("--ami", help=_help("ami", defaults))
     g.add_argument("--key-name", help=_help("key_name", defaults))
@@ -120,8 +125,8 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
 
 
 _FLAG_FIELDS = (
-    "region", "instance_type", "ami", "key_name", "ssh_cidr", "count", "spot", "max_hours", "owner", "deployment",
-    "julia_version", "pkg_manager", "cuda", "max_iter", "target", "ssh_key", "stages",
+    "region", "regions", "instance_type", "ami", "key_name", "ssh_cidr", "count", "spot", "max_hours",
+    "owner", "deployment", "julia_version", "pkg_manager", "cuda", "max_iter", "target", "ssh_key", "stages",
 )  # fmt: skip
 
 
@@ -248,7 +253,18 @@ def cmd_provision(args: argparse.Namespace) -> int:
 
 
 def _regions(args: argparse.Namespace) -> list[str]:
-    return list(dict.fromkeys(args.region or [default_values()["region"]]))
+    """--region, or else the default region plus every region an earlier run could use.
+
+    Capacity failover may have put a fleet in a fallback region; status and teardown
+    must look there too, or it would bill unseen.
+    """
+    if args.region:
+        return list(dict.fromkeys(args.region))
+    found = [default_values()["region"]]
+    for run in results.list_runs(results.runs_root(args.runs_dir)):
+        extravars = run.record.get("extravars", {})
+        found += [extravars.get("ec2_gpu_region", found[0]), *extravars.get("ec2_gpu_regions", [])]
+    return list(dict.fromkeys(r for r in found if isinstance(r, str)))
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
 # Setting name -> the role variable it becomes.
 ROLE_VARS: dict[str, str] = {
     "region": "ec2_gpu_region",
+    "regions": "ec2_gpu_regions",
     "instance_type": "ec2_gpu_instance_type",
     "ami": "ec2_gpu_ami",
     "key_name": "ec2_gpu_key_name",
@@ -68,6 +69,10 @@ class Settings(BaseModel):
     region: str = Field(
         description="AWS region to launch in.",
         json_schema_extra=_accepted("an AWS region name such as us-east-1"),
+    )
+    regions: tuple[str, ...] = Field(
+        description="Further regions tried in order when no zone of --region has capacity.",
+        json_schema_extra=_accepted("a comma-separated list of AWS region names"),
     )
     instance_type: str = Field(
         description="EC2 instance type. The tutorial used p2.xlarge (K80); g4dn/g5/p3 are current.",
@@ -149,6 +154,14 @@ class Settings(BaseModel):
     def _region(cls, v: str) -> str:
         if not _REGION_RE.match(v):
             raise ValueError("not an AWS region name")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [r for r in v if not _REGION_RE.match(r)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not an AWS region name")
         return v
 
     @field_validator("instance_type")
@@ -263,6 +276,7 @@ class Settings(BaseModel):
     def to_extravars(self) -> dict[str, Any]:
         """Role variables for this run. Secrets never go here."""
         dumped = self.model_dump()
+        dumped["regions"] = list(self.regions)
         out = {var: dumped[name] for name, var in ROLE_VARS.items() if dumped[name] is not None}
         out.update(self.extra_vars)
         return out
@@ -349,8 +363,9 @@ def build_settings(file_values: Mapping[str, Any], flag_values: Mapping[str, Any
     merged: dict[str, Any] = default_values()
     merged.update(file_values)
     merged.update({k: v for k, v in flag_values.items() if v is not None})
-    if isinstance(merged.get("stages"), list):
-        merged["stages"] = tuple(merged["stages"])
+    for key in ("stages", "regions"):
+        if isinstance(merged.get(key), list):
+            merged[key] = tuple(merged[key])
     try:
         return Settings(**merged)
     except ValidationError as exc:

@@ -35,6 +35,7 @@ class Fault:
     action: str  # e.g. RunInstances
     code: str  # e.g. InsufficientInstanceCapacity
     zone: str | None = None  # only calls aimed at this availability zone
+    region: str | None = None  # only calls to this region
     times: int = -1  # how many calls fail; -1 means all of them
     message: str = "injected by tests/doubles/faulty_emulator.py"
 
@@ -79,6 +80,8 @@ class FaultyEmulator:
                 if fault.action != action or fault.times == 0:
                     continue
                 if fault.zone is not None and self._zone_of(response) != fault.zone:
+                    continue
+                if fault.region is not None and response.region != fault.region:
                     continue
                 if fault.times > 0:
                     fault.times -= 1

@@ -195,3 +195,25 @@ def test_bad_input_fails_clearly_and_creates_nothing(faulty_aws, tmp_path, extra
     assert message in _messages(events)
     assert project_resources() == NOTHING
     assert faulty_aws.calls["ec2:RunInstances"] == 0
+
+
+def test_region_failover_and_a_rerun_that_stays_there(faulty_aws, tmp_path):
+    faulty_aws.faults.append(Fault("RunInstances", "Unsupported", region="us-east-1"))
+    events: list[dict[str, Any]] = []
+    variables = _vars(tmp_path, ec2_gpu_regions=["us-west-2"])
+    res = _play(tmp_path, "provision.yml", "region", events, **variables)
+    assert res.ok, res.failed_tasks
+    assert project_resources("us-east-1") == NOTHING  # what the failed region got was removed
+    west = project_resources("us-west-2")
+    assert len(west["instances"]) == 1 and len(west["security_groups"]) == 1
+    assert "us-east-1 cannot take the fleet; trying the next candidate region" in _messages(events)
+
+    faulty_aws.faults.clear()  # capacity is back in us-east-1: the fleet must still not move or double
+    again = _play(tmp_path, "provision.yml", "region-again", **variables)
+    assert again.ok and again.changed == 0
+    assert project_resources("us-east-1")["instances"] == []
+    assert project_resources("us-west-2")["instances"] == west["instances"]
+
+    down = _play(tmp_path, "teardown.yml", "region-down", **variables)
+    assert down.ok, down.failed_tasks
+    assert project_resources("us-west-2") == NOTHING and project_resources("us-east-1") == NOTHING

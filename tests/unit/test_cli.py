@@ -119,3 +119,15 @@ def test_sandbox_pipeline_says_it_is_not_there_yet(capsys):
     assert main(["provision", "--sandbox", "--yes"]) == 2
     err = capsys.readouterr().err
     assert "--sandbox without --check is not available yet" in err and "--sandbox --check" in err
+
+
+def test_status_and_teardown_look_in_every_region_a_run_could_use(tmp_path):
+    from mocha_ansible import results
+    from mocha_ansible.cli import _regions
+
+    run = results.new_run_dir(tmp_path)
+    results.write_record(run, {"extravars": {"ec2_gpu_region": "eu-west-1", "ec2_gpu_regions": ["us-west-2"]}})
+    args = build_parser().parse_args(["--runs-dir", str(tmp_path), "status"])
+    assert _regions(args) == ["us-east-1", "eu-west-1", "us-west-2"]
+    args = build_parser().parse_args(["--runs-dir", str(tmp_path), "status", "--region", "ap-south-1"])
+    assert _regions(args) == ["ap-south-1"]

@@ -118,3 +118,10 @@ def test_settings_are_immutable():
     with pytest.raises(ValueError, match="frozen"):
         s.count = 5  # type: ignore[misc]
     assert isinstance(s, Settings)
+
+
+def test_fallback_regions_reach_the_role_and_are_checked():
+    s = build_settings({"regions": ["us-west-2", "eu-west-1"]}, {})
+    assert s.to_extravars()["ec2_gpu_regions"] == ["us-west-2", "eu-west-1"]
+    with pytest.raises(ConfigError, match=r"regions=.*'mars-1' is not an AWS region name"):
+        build_settings({"regions": ["us-west-2", "mars-1"]}, {})
