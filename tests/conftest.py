@@ -24,15 +24,20 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sandbox.Emula
     sandbox.stop_emulator(base)
 
 
-@pytest.fixture
-def aws(emulator: sandbox.Emulator, monkeypatch: pytest.MonkeyPatch) -> sandbox.Emulator:
-    """A clean emulator, and this process's environment pointed at it."""
+def _point_at(emulator, monkeypatch: pytest.MonkeyPatch):
+    """Reset an emulator and point this process's AWS environment at it alone."""
     emulator.reset()
     for key in [k for k in os.environ if k.startswith("AWS_")]:
         monkeypatch.delenv(key)
     for key, value in {**emulator.env(), "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(key, value)
     return emulator
+
+
+@pytest.fixture
+def aws(emulator: sandbox.Emulator, monkeypatch: pytest.MonkeyPatch) -> sandbox.Emulator:
+    """A clean emulator, and this process's environment pointed at it."""
+    return _point_at(emulator, monkeypatch)
 
 
 def project_resources(region: str = "us-east-1") -> dict[str, list[str]]:
@@ -77,9 +82,4 @@ def _faulty_emulator():
 @pytest.fixture
 def faulty_aws(_faulty_emulator, monkeypatch: pytest.MonkeyPatch):
     """The fault-injecting emulator double, clean, with the environment pointed at it."""
-    _faulty_emulator.reset()
-    for key in [k for k in os.environ if k.startswith("AWS_")]:
-        monkeypatch.delenv(key)
-    for key, value in {**_faulty_emulator.env(), "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(key, value)
-    return _faulty_emulator
+    return _point_at(_faulty_emulator, monkeypatch)

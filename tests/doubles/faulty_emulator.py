@@ -10,6 +10,7 @@ RequestLimitExceeded". Every call is counted per service and action.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.server import ThreadedMotoServer
 
-from mocha_ansible.sandbox import DUMMY_CREDENTIALS, free_port
+from mocha_ansible.sandbox import Emulator, free_port
 
 logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
@@ -49,21 +50,22 @@ class FaultyEmulator:
     _server: Any = None
 
     @property
+    def _endpoint(self) -> Emulator:
+        # The same address, environment and reset as the sandbox's emulator.
+        return Emulator(pid=os.getpid(), port=self.port)
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._endpoint.url
 
     def env(self) -> dict[str, str]:
-        return {"AWS_ENDPOINT_URL": self.url, **DUMMY_CREDENTIALS}
+        return self._endpoint.env()
 
     def reset(self) -> None:
-        import urllib.request
-
         with self._lock:
             self.faults.clear()
             self.calls.clear()
-        req = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        with urllib.request.urlopen(req, timeout=10):
-            pass
+        self._endpoint.reset()
 
     def _zone_of(self, response: BaseResponse) -> str | None:
         zone = response._get_param("Placement.AvailabilityZone")
