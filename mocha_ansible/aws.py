@@ -21,9 +21,7 @@ from mocha_ansible.project import PROJECT_TAG
 
 TAG_PROJECT = "mocha-ansible:project"
 TAG_DEPLOYMENT = "mocha-ansible:deployment"
-TAG_OWNER = "mocha-ansible:owner"
 TAG_MAX_HOURS = "mocha-ansible:max-hours"
-LIVE_STATES = ("pending", "running", "stopping", "stopped", "shutting-down")
 
 _RETRY = Config(connect_timeout=10, read_timeout=60)
 

@@ -10,7 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 DOUBLES = ROOT / "tests" / "doubles"
 GPU_PROFILES = DOUBLES / "gpu_stand_in" / "profiles"
-PYTHON = sys.executable
 VENV_BIN = Path(sys.executable).parent
 
 
