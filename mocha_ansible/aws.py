@@ -144,6 +144,14 @@ class Footprint:
     launch_templates: list[dict[str, str]] = field(default_factory=list)
 
     @property
+    def deployments(self) -> list[str]:
+        """Every deployment with a resource here (an untagged one counts as "")."""
+        names = {i.deployment for i in self.instances if i.state != "terminated"}
+        for group in (self.security_groups, self.key_pairs, self.launch_templates):
+            names |= {r.get("deployment", "") for r in group}
+        return sorted(names)
+
+    @property
     def empty(self) -> bool:
         live = [i for i in self.instances if i.state != "terminated"]
         return not (live or self.security_groups or self.key_pairs or self.launch_templates)
@@ -170,11 +178,21 @@ def footprint(region: str, deployment: str | None = None) -> Footprint:
                         )
                     )
         for sg in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
-            fp.security_groups.append({"id": sg["GroupId"], "name": sg.get("GroupName", "")})
+            fp.security_groups.append(
+                {"id": sg["GroupId"], "name": sg.get("GroupName", ""), "deployment": _tags(sg).get(TAG_DEPLOYMENT, "")}
+            )
         for kp in ec2.describe_key_pairs(Filters=filters)["KeyPairs"]:
-            fp.key_pairs.append({"id": kp.get("KeyPairId", ""), "name": kp["KeyName"]})
+            fp.key_pairs.append(
+                {"id": kp.get("KeyPairId", ""), "name": kp["KeyName"], "deployment": _tags(kp).get(TAG_DEPLOYMENT, "")}
+            )
         for lt in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]:
-            fp.launch_templates.append({"id": lt["LaunchTemplateId"], "name": lt["LaunchTemplateName"]})
+            fp.launch_templates.append(
+                {
+                    "id": lt["LaunchTemplateId"],
+                    "name": lt["LaunchTemplateName"],
+                    "deployment": _tags(lt).get(TAG_DEPLOYMENT, ""),
+                }
+            )
     except Exception as exc:
         raise explain(exc, f"listing resources in {region}") from None
     return fp

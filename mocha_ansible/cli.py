@@ -10,20 +10,19 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mocha_ansible import __version__, aws, results, sandbox
+from mocha_ansible import __version__, aws, lifecycle, results, sandbox
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError
-from mocha_ansible.pipeline import run_pipeline
-from mocha_ansible.preflight import Plan, enforce, run_preflight
+from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.progress import make_progress
-from mocha_ansible.project import playbook
-from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
+from mocha_ansible.provision import Options, Provision, confirm_on_tty, cost_so_far, print_plan
+from mocha_ansible.results import training_summary
+from mocha_ansible.runner import Cancel
 from mocha_ansible.settings import STAGES, Settings, build_settings, default_values, load_config_file
 
 EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted.
@@ -114,6 +113,15 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g.add_argument("--pkg-manager", help=_help("pkg_manager", defaults))
     g.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=None, help=_help("cuda", defaults))
     g.add_argument("--max-iter", type=int, help=_help("max_iter", defaults))
+    g.add_argument("--julia-repo", metavar="URL", help=_help("julia_repo", defaults))
+    g.add_argument("--mocha-source", metavar="SOURCE", help=_help("mocha_source", defaults))
+    g.add_argument("--dataset-url", metavar="URL", help=_help("dataset_url", defaults))
+    g.add_argument("--dataset-checksum", metavar="ALGO:HEX", help=_help("dataset_checksum", defaults))
+    g.add_argument("--after", help=_help("after", {"after": "keep"}) + " keep|stop|terminate.")
+    g.add_argument(
+        "--destroy-on-failure", action=argparse.BooleanOptionalAction, default=None,
+        help=_help("destroy_on_failure", {"destroy_on_failure": False}),
+    )  # fmt: skip
     g.add_argument("--target", help=_help("target", defaults))
     g.add_argument("--ssh-key", help=_help("ssh_key", defaults))
     g.add_argument("--stages", type=_stages, help=_help("stages", {"stages": ",".join(STAGES)}))
@@ -121,12 +129,17 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
         "-e", "--extra-vars", action="append", default=[], metavar="VARS",
         help=f"Role variables: {EXTRA_VARS_FORMS} (repeatable). Names must start with a role prefix.",
     )  # fmt: skip
-    g.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator on 127.0.0.1 instead of AWS.")
+    g.add_argument(
+        "--sandbox", action="store_true",
+        help="No AWS account, no GPU: the embedded AWS emulator on 127.0.0.1, and a local Docker container "
+        "for each instance.",
+    )  # fmt: skip
 
 
 _FLAG_FIELDS = (
     "region", "regions", "instance_type", "ami", "key_name", "ssh_cidr", "count", "spot", "max_hours",
     "owner", "deployment", "julia_version", "pkg_manager", "cuda", "max_iter", "target", "ssh_key", "stages",
+    "julia_repo", "mocha_source", "dataset_url", "dataset_checksum", "after", "destroy_on_failure",
 )  # fmt: skip
 
 
@@ -156,100 +169,41 @@ def _use_sandbox(args: argparse.Namespace) -> None:
         os.environ.update(emu.env())
 
 
-def _print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
-    if json_mode:
-        print(json.dumps({"type": "plan", **plan.as_dict(), "extravars": settings.to_extravars()}))
-        return
-    print("Preflight:")
-    for c in plan.checks:
-        print(f"  [{c.status:>4}] {c.name}: {c.detail}" + (f" (fix: {c.fix})" if c.fix else ""))
-    if plan.creates:
-        print("Will create:")
-        for item in plan.creates:
-            print(f"  - {item}")
-    if plan.cost.get("known"):
-        cost = plan.cost
-        print(
-            f"Estimated cost: ${cost['usd_per_hour']:.2f}/hour, at most ${cost['usd_cap']:.2f} "
-            f"before auto-terminate ({cost['label']})"
-        )
-    elif plan.cost:
-        print(f"Estimated cost: unknown for {plan.cost['instance_type']} (not in the price table)")
-    print(f"Stages: {', '.join(plan.stages)}")
-
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        raise ConfigError(
-            "provision: refusing to create billable resources without confirmation on a non-interactive stdin",
-            fix="add --yes",
-        )
-    answer = input(f"{question} [y/N] ").strip().lower()
-    return answer in ("y", "yes")
-
-
 def cmd_preflight(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _use_sandbox(args)
     plan = run_preflight(settings)
-    _print_plan(plan, settings, args.json)
+    print_plan(plan, settings, args.json)
     enforce(plan)
     return ExitCode.OK
 
 
 def cmd_provision(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    if args.sandbox and not args.check:
-        # The emulator cannot boot an instance; mapping it to a local container is not built yet.
-        raise ConfigError(
-            "provision: --sandbox without --check is not available yet (no local container stands in for "
-            "the instance); accepted: --sandbox --check",
-            fix="mocha-ansible provision --sandbox --check",
+    if args.down:
+        if not args.sandbox:
+            raise ConfigError("provision: --down only applies with --sandbox; accepted: --sandbox --down")
+        gone = sandbox.down()
+        print(
+            f"Sandbox down: removed {len(gone['containers'])} container(s); "  # type: ignore[arg-type]
+            + (
+                "stopped the emulator and deleted its state."
+                if gone["emulator_stopped"]
+                else "no emulator was running."
+            )
         )
-    _use_sandbox(args)
-    plan = run_preflight(settings)
-    _print_plan(plan, settings, args.json)
-    enforce(plan)
-    if args.check:
-        if not args.json:
-            print("--check: stopping after the plan; nothing was created.")
         return ExitCode.OK
-    if plan.creates and not args.yes and not _confirm("Create these billable resources?"):
-        print("Nothing created.")
-        return ExitCode.OK
-    run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
-    progress = make_progress(args.json)
-    record: dict[str, Any] = {
-        "command": "provision",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "extravars": settings.to_extravars(),
-        "stages": list(settings.stages),
-        "status": "running",
-    }
-    results.write_record(run_dir, record)
-    cancel = Cancel()
-    with cancel.installed():
-        outcome = run_pipeline(settings, progress, run_dir, cancel=cancel, verbosity=args.verbose)
-    if not outcome.ok and not outcome.run.failed_tasks and cancel.requested is None:
-        # ansible-playbook stopped before any task failed (a syntax error, a missing
-        # executable, an unreachable inventory): its own last words are the reason.
-        progress.message("ansible-playbook failed before any task did; its last output:")
-        for line in outcome.run.output_tail():
-            progress.message(f"  {line}")
-    record["stage_results"] = [vars(s) for s in outcome.stages]
-    record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
-    progress.finished(outcome.recap, str(run_dir))
-    if cancel.requested is not None:
-        record["status"] = "interrupted"
-        results.write_record(run_dir, record)
-        progress.message(
-            "Interrupted. What exists now: `mocha-ansible status`. "
-            "Resume with the same command, or remove everything with `mocha-ansible teardown`."
-        )
-        return ExitCode.INTERRUPTED
-    record["status"] = "ok" if outcome.ok else "failed"
-    results.write_record(run_dir, record)
-    return ExitCode.OK if outcome.ok else ExitCode.PLAY_FAILED
+    if args.sandbox and settings.target is not None:
+        raise ConfigError("provision: --sandbox and --target exclude each other; accepted: one of them")
+    options = Options(
+        sandbox=args.sandbox,
+        check=args.check,
+        yes=args.yes,
+        json=args.json,
+        verbosity=args.verbose,
+        runs_dir=args.runs_dir,
+    )
+    return Provision(settings, options, confirm_on_tty).run()
 
 
 def _regions(args: argparse.Namespace) -> list[str]:
@@ -269,21 +223,27 @@ def _regions(args: argparse.Namespace) -> list[str]:
 
 def cmd_status(args: argparse.Namespace) -> int:
     _use_sandbox(args)
-    instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment).instances]
+    regions = _regions(args)
+    instances = [i for r in regions for i in aws.footprint(r, args.deployment).instances]
     live = [i for i in instances if i.state != "terminated"]
+    spent, complete = cost_so_far(live)
     if args.json:
-        print(json.dumps({"instances": [i.as_dict() for i in live]}))
+        rows = [{**i.as_dict(), "estimated_cost_usd": round(cost_so_far([i])[0], 4)} for i in live]
+        print(json.dumps({"instances": rows, "estimated_cost_usd": round(spent, 4), "cost_complete": complete}))
         return ExitCode.OK
     if not live:
-        print("No instances carry the mocha-ansible tags in " + ", ".join(_regions(args)) + ".")
+        print("No instances carry the mocha-ansible tags in " + ", ".join(regions) + ".")
         return ExitCode.OK
-    print(f"{'ID':<21} {'TYPE':<13} {'STATE':<10} {'IP':<16} {'UPTIME':>7}  DEPLOYMENT  EXPIRES")
+    header = f"{'ID':<21} {'TYPE':<13} {'STATE':<10} {'IP':<16} {'LAUNCHED':<17} {'UPTIME':>7} {'COST':>8}"
+    print(f"{header}  DEPLOYMENT  EXPIRES")
     for i in live:
+        launched = i.launch_time.isoformat(timespec="minutes")[:16] if i.launch_time else "-"
         print(
-            f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} "
-            f"{i.uptime_hours():6.2f}h  {i.deployment or '-':<10}  "
+            f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} {launched:<17} "
+            f"{i.uptime_hours():6.2f}h ${cost_so_far([i])[0]:7.2f}  {i.deployment or '-':<10}  "
             f"{i.expires.isoformat(timespec='minutes') if i.expires else '-'}"
         )
+    print(f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)"))
     return ExitCode.OK
 
 
@@ -294,6 +254,9 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     if all(fp.empty for fp in before):
         print("Nothing to tear down: no resource carries the mocha-ansible tags.")
         return ExitCode.OK
+    if args.sandbox:
+        for name in sandbox.containers(args.deployment):
+            print(f"  container      {name} (sandbox)")
     for fp in before:
         for i in fp.instances:
             if i.state != "terminated":
@@ -304,45 +267,40 @@ def cmd_teardown(args: argparse.Namespace) -> int:
             print(f"  key pair       {kp['name']} in {fp.region}")
         for lt in fp.launch_templates:
             print(f"  launch template {lt['name']} in {fp.region}")
-    if not args.yes and not _confirm("Delete all of the above?"):
+    if not args.yes and not confirm_on_tty("Delete all of the above?"):
         print("Nothing deleted.")
         return ExitCode.OK
     progress = make_progress(args.json)
     run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
     cancel = Cancel()
-    failed = False
+    key_dir = sandbox.state_dir() / "keys" if args.sandbox else Path(args.key_dir).expanduser()
     with cancel.installed():
-        for region in regions:
-            extravars: dict[str, Any] = {
-                "ec2_gpu_region": region,
-                "ec2_gpu_state": "absent",
-                "ec2_gpu_key_dir": str(Path(args.key_dir).expanduser()),
-            }
-            if args.deployment:
-                extravars["ec2_gpu_deployment"] = args.deployment
-            job = PlaybookJob(playbook=playbook("teardown.yml"), ident=f"teardown-{region}", extravars=extravars)
-            res = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel)
-            failed = failed or not res.ok
+        res = lifecycle.teardown(
+            regions, args.deployment, key_dir=key_dir, progress=progress, run_dir=run_dir, cancel=cancel,
+            sandbox_mode=args.sandbox,
+        )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
-    left = [fp for fp in (aws.footprint(r, args.deployment) for r in regions) if not fp.empty]
-    if left:
-        for fp in left:
+    for name in res.containers:
+        print(f"  removed container {name}")
+    if res.left:
+        for fp in res.left:
             print(
                 f"Still present in {fp.region}: {len(fp.instances)} instances, "
-                f"{len(fp.security_groups)} security groups, {len(fp.key_pairs)} key pairs"
+                f"{len(fp.security_groups)} security groups, {len(fp.key_pairs)} key pairs, "
+                f"{len(fp.launch_templates)} launch templates"
             )
         print(f"See the log under {run_dir}/ansible for why.")
         return ExitCode.PLAY_FAILED
     print("Teardown complete: nothing carrying the mocha-ansible tags is left.")
-    return ExitCode.PLAY_FAILED if failed else ExitCode.OK
+    return ExitCode.OK if res.ok else ExitCode.PLAY_FAILED
 
 
 SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write`)"
 SSH_END = "# END mocha-ansible"
 
 
-def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path) -> str:
+def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, sandbox_mode: bool = False) -> str:
     blocks = []
     for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
         if not inst.public_ip or inst.state != "running":
@@ -353,6 +311,9 @@ def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path) -> str:
             f"  HostName {inst.public_ip}",
             f"  User {inst.tags.get('mocha-ansible:ssh-user', 'ubuntu')}",
         ]
+        if sandbox_mode:
+            # The emulated address leads nowhere; the container is the machine.
+            lines.append(f"  # sandbox: no sshd; use `docker exec -it mocha-sandbox-{inst.instance_id} bash`")
         key = key_dir / f"mocha-ansible-{deployment}.pem"
         if key.exists():
             lines.append(f"  IdentityFile {key}")
@@ -364,7 +325,8 @@ def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path) -> str:
 def cmd_ssh_config(args: argparse.Namespace) -> int:
     _use_sandbox(args)
     instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment).instances]
-    text = ssh_config_text(instances, Path(args.key_dir).expanduser())
+    key_dir = sandbox.state_dir() / "keys" if args.sandbox else Path(args.key_dir).expanduser()
+    text = ssh_config_text(instances, key_dir, sandbox_mode=args.sandbox)
     if not args.write:
         sys.stdout.write(text or "# no running instance with a public IP\n")
         return ExitCode.OK
@@ -410,6 +372,8 @@ def cmd_results(args: argparse.Namespace) -> int:
         print(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
     for host, files in reports.items():
         print(f"  {host}: {', '.join(sorted(files))}")
+        if "results" in files:
+            print(f"    {training_summary(files['results'])}")
     return ExitCode.OK
 
 
@@ -440,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="Dry run: preflight and plan only; creates nothing.")
     p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
+    p.add_argument(
+        "--down", action="store_true", help="With --sandbox: remove its containers and the emulator's state."
+    )
 
     p = add(
         "preflight",

@@ -1,7 +1,8 @@
 """Settings -> one ansible-runner call of playbooks/site.yml -> per-stage results.
 
 With --target the hosts exist already, and playbooks/configure.yml (the host
-stages alone) is run instead.
+stages alone) is run instead. With --sandbox it is playbooks/sandbox.yml: site.yml
+with a local container standing in for each emulated instance.
 
 The whole pipeline is one playbook run, so the in-memory `gpu_instances` group that
 the provision stage fills reaches the later stages. Stages are selected with tags
@@ -100,7 +101,9 @@ def target_inventory(settings: Settings, run_dir: Path) -> Path:
     return path
 
 
-def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0) -> PlaybookJob:
+def build_job(
+    settings: Settings, run_dir: Path, check: bool, verbosity: int = 0, sandbox_vars: dict[str, Any] | None = None
+) -> PlaybookJob:
     extravars = settings.to_extravars()
     extravars["mocha_results_dir"] = str(run_dir / "hosts")
     tags: list[str] = list(settings.stages)
@@ -113,9 +116,13 @@ def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0
         if settings.target == "localhost" and os.geteuid() == 0:
             extravars["mocha_become"] = False
         inventory.append(str(target_inventory(settings, run_dir)))
-    elif "provision" not in tags:
-        # Later stages on instances launched by an earlier run: find them by tag.
-        tags.append("discover")
+    else:
+        if sandbox_vars is not None:
+            book = "sandbox.yml"
+            extravars.update(sandbox_vars)
+        if "provision" not in tags:
+            # Later stages on instances launched by an earlier run: find them by tag.
+            tags.append("discover")
     return PlaybookJob(
         playbook=playbook(book),
         ident="site",
@@ -129,10 +136,17 @@ def build_job(settings: Settings, run_dir: Path, check: bool, verbosity: int = 0
 
 
 def run_pipeline(
-    settings: Settings, progress: Progress, run_dir: Path, *, cancel: Cancel, check: bool = False, verbosity: int = 0
+    settings: Settings,
+    progress: Progress,
+    run_dir: Path,
+    *,
+    cancel: Cancel,
+    check: bool = False,
+    verbosity: int = 0,
+    sandbox_vars: dict[str, Any] | None = None,
 ) -> PipelineResult:
     tracker = _StageTracker(progress, settings.stages)
-    job = build_job(settings, run_dir, check, verbosity)
+    job = build_job(settings, run_dir, check, verbosity, sandbox_vars)
     run = run_playbook(job, run_dir / "ansible", on_event=tracker.on_event, cancel=cancel)
     if run.status == "canceled":
         tracker.close("interrupted")

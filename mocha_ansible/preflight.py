@@ -14,7 +14,7 @@ import botocore.exceptions
 
 from mocha_ansible import aws
 from mocha_ansible.errors import PreflightRefused
-from mocha_ansible.project import role_python
+from mocha_ansible.project import role_python, role_yaml
 from mocha_ansible.settings import Settings, instance_type_facts
 
 
@@ -111,8 +111,37 @@ def _cost(settings: Settings) -> dict[str, Any]:
     return estimate
 
 
-def run_preflight(settings: Settings) -> Plan:
+def _compatibility(settings: Settings, gcc: str | None) -> list[Check]:
+    """The roles' own tables: Julia <-> Mocha (mocha_cifar), Julia <-> GCC (julia_build)."""
+    checks = []
+    minor = ".".join(settings.julia_version.lstrip("v").split(".")[:2])
+    if "mocha" in settings.stages and settings.julia_version != "latest-stable":
+        # Settings refused a minor with no Mocha already; this says which Mocha it gets.
+        entry = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"][minor]
+        detail = f"Julia {minor} resolves Mocha {entry['mocha']} (GPU convolutions call cuDNN {entry['cudnn']})"
+        checks.append(Check("julia-mocha", "ok", detail))
+    if gcc is not None and "julia" in settings.stages:
+        if settings.julia_version == "latest-stable":
+            checks.append(Check("julia-gcc", "warn", "the tag is resolved at build time; GCC is checked then"))
+        elif settings.extra_vars.get("julia_build_allow_unsupported_gcc") in (True, "true", "yes", 1):
+            checks.append(Check("julia-gcc", "warn", f"GCC {gcc} is not checked (julia_build_allow_unsupported_gcc)"))
+        else:
+            table = role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"]
+            refusal = role_python("julia_build", "filter_plugins/julia_build.py").julia_build_gcc_check(
+                settings.julia_version, gcc, table
+            )
+            if refusal:
+                fix = "-e julia_build_allow_unsupported_gcc=true with a source that builds anyway (a test double)"
+                checks.append(Check("julia-gcc", "fail", refusal, fix=fix))
+            else:
+                checks.append(Check("julia-gcc", "ok", f"Julia {settings.julia_version} builds with GCC {gcc}"))
+    return checks
+
+
+def run_preflight(settings: Settings, sandbox_gcc: str | None = None) -> Plan:
+    """The checks and the plan. `sandbox_gcc`: the sandbox image's compiler, known in advance."""
     plan = Plan(stages=settings.stages)
+    plan.checks += _compatibility(settings, sandbox_gcc)
     if settings.target is not None:
         plan.checks.append(Check("target", "ok", f"configuring existing host {settings.target}; EC2 is skipped"))
         return plan

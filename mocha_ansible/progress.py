@@ -68,7 +68,7 @@ class PlainProgress:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.out = stream or sys.stdout
         self._stage = ""
-        self._started = 0.0
+        self._started = time.monotonic()
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -7,6 +7,9 @@ import os
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import yaml
 
 ROLES: tuple[str, ...] = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar")
 PROJECT_TAG = "mocha-ansible"
@@ -44,3 +47,9 @@ def role_python(role: str, relpath: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@cache
+def role_yaml(role: str, relpath: str) -> Any:
+    """A role's own data file (a vars/ table), read once."""
+    return yaml.safe_load((project_dir() / "roles" / role / relpath).read_text(encoding="utf-8"))

@@ -94,3 +94,18 @@ def host_reports(run_dir: Path) -> dict[str, dict[str, Any]]:
             continue
         reports.setdefault(report.parent.name, {})[report.stem] = data
     return reports
+
+
+def training_summary(report: dict[str, Any]) -> str:
+    """One line from mocha_cifar's results.json."""
+    objective = report.get("objective") or []
+    final_obj = objective[-1]["obj_val"] if objective else None
+    parts = [
+        f"backend {report.get('backend', '?')}",
+        f"{report.get('iterations', '?')}/{report.get('max_iter', '?')} iterations",
+        f"final accuracy {report['final_accuracy_pct']}%" if report.get("final_accuracy_pct") is not None else None,
+        f"objective {final_obj}" if final_obj is not None else None,
+        f"{report['seconds_per_200_iter']} s per 200 iterations" if report.get("seconds_per_200_iter") else None,
+        f"Julia {report.get('julia', '?')}, Mocha {report.get('mocha', '?')}",
+    ]
+    return "; ".join(p for p in parts if p)

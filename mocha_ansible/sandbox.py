@@ -256,3 +256,87 @@ def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) 
         if res.returncode != 0:
             raise MochaAnsibleError(f"docker import failed: {res.stderr.strip()[-300:]}")
     return tag
+
+
+# --- The pipeline in the sandbox ------------------------------------------------------
+
+SANDBOX_LABEL = "mocha-ansible.sandbox"
+DEPLOYMENT_LABEL = "mocha-ansible.deployment"
+# In the emulator's built-in catalogue (Ubuntu 16.04, the tutorial's era); the AMI
+# presets name real images the emulator does not hold.
+SANDBOX_AMI = "ami-785db401"
+SANDBOX_RELEASE = "12"
+# The compiler the sandbox image's build-essential brings, for the Julia <-> GCC check.
+IMAGE_GCC = {"12": "12.2.0", "11": "10.2.1"}
+
+
+def local_paths(*sources: str) -> list[str]:
+    """The controller paths among git sources and URLs, bound read-only into containers."""
+    paths = []
+    for source in sources:
+        path = source.removeprefix("file://")
+        if path.startswith("/"):
+            # A dataset URL names a file; its folder is what the container needs.
+            target = Path(path)
+            paths.append(str(target if target.is_dir() else target.parent))
+    return list(dict.fromkeys(paths))
+
+
+def role_overrides(image: str, mounts: list[str]) -> dict[str, object]:
+    """What differs from AWS: no SSH to wait for, no GPU to insist on, keys kept with the sandbox."""
+    return {
+        "mocha_sandbox_image": image,
+        "mocha_sandbox_mounts": mounts,
+        "ec2_gpu_wait_for_ssh": False,
+        "ec2_gpu_key_dir": str(state_dir() / "keys"),
+        "cuda_verify_required": False,
+    }
+
+
+def _container_filter(deployment: str | None) -> list[str]:
+    args = ["--filter", f"label={SANDBOX_LABEL}"]
+    if deployment is not None:
+        args += ["--filter", f"label={DEPLOYMENT_LABEL}={deployment}"]
+    return args
+
+
+def containers(deployment: str | None = None, *, running_only: bool = False) -> list[str]:
+    if not docker_ready():
+        return []
+    res = _run(
+        ["docker", "ps", "--format", "{{.Names}}", *(() if running_only else ("-a",)), *_container_filter(deployment)]
+    )
+    return sorted(res.stdout.split()) if res.returncode == 0 else []
+
+
+def remove_containers(deployment: str | None = None) -> list[str]:
+    names = containers(deployment)
+    if names:
+        res = _run(["docker", "rm", "-f", *names])
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"docker rm failed: {res.stderr.strip()[-300:]}")
+    return names
+
+
+def stop_containers(deployment: str | None = None) -> list[str]:
+    names = containers(deployment, running_only=True)
+    if names:
+        res = _run(["docker", "stop", "--time", "5", *names])
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"docker stop failed: {res.stderr.strip()[-300:]}")
+    return names
+
+
+def down(base: Path | None = None) -> dict[str, object]:
+    """Remove every sandbox container, stop the emulator and delete its state."""
+    base = base or state_dir()
+    removed = remove_containers()
+    stopped = stop_emulator(base)
+    for name in ("emulator.log", "keys"):
+        path = base / name
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return {"containers": removed, "emulator_stopped": stopped}

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mocha_ansible.errors import ConfigError
-from mocha_ansible.project import ROLES, project_dir
+from mocha_ansible.project import ROLES, project_dir, role_yaml
 
 STAGES: tuple[str, ...] = ("provision", "verify", "julia", "mocha")
 ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
@@ -42,9 +42,15 @@ ROLE_VARS: dict[str, str] = {
     "deployment": "ec2_gpu_deployment",
     "julia_version": "julia_build_version",
     "pkg_manager": "julia_build_pkg_manager",
+    "julia_repo": "julia_build_repo_url",
     "cuda": "mocha_cifar_cuda",
     "max_iter": "mocha_cifar_max_iter",
+    "mocha_source": "mocha_cifar_source",
+    "dataset_url": "mocha_cifar_dataset_url",
+    "dataset_checksum": "mocha_cifar_dataset_checksum",
 }
+
+AFTER_CHOICES = ("keep", "stop", "terminate")
 
 AMI_PRESETS = ("ubuntu-20.04", "dlami-ubuntu", "amazon-linux-2")
 
@@ -54,6 +60,12 @@ _AMI_ID_RE = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
 _JULIA_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*$")
+# git URLs (scheme://, scp-like user@host:path) and absolute paths. A leading "-"
+# would reach git as an option, and whitespace or control characters are never
+# part of a real URL.
+_GIT_SOURCE_RE = re.compile(r"^(?:(?:https?|git|ssh|file)://[^\s-][^\s]*|[\w.-]+@[\w.-]+:[^\s-][^\s]*|/[^\s]*)$")
+_DATASET_URL_RE = re.compile(r"^(?:https?|file)://[^\s]+$")
+_CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}$|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?$")
 
 
@@ -127,6 +139,32 @@ class Settings(BaseModel):
     max_iter: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
         description="CIFAR-10 training iterations (the example's default is 70000).",
         json_schema_extra=_accepted("an integer from 1 to 10000000"),
+    )
+    julia_repo: str = Field(
+        description="Julia git repository: upstream, a mirror, or a local path (offline, the sandbox).",
+        json_schema_extra=_accepted("an https/git/ssh/file git URL, user@host:path, or an absolute path"),
+    )
+    mocha_source: str = Field(
+        description="Where Mocha comes from: pkg (Julia's package manager) or a git URL/path of a Mocha tree.",
+        json_schema_extra=_accepted("pkg, an https/git/ssh/file git URL, user@host:path, or an absolute path"),
+    )
+    dataset_url: str = Field(
+        description="CIFAR-10 binary archive to download (a mirror or a file:// URL works too).",
+        json_schema_extra=_accepted("an http, https or file URL"),
+    )
+    dataset_checksum: str = Field(
+        description="Checksum the dataset download must match.",
+        json_schema_extra=_accepted("ALGORITHM:HEX with md5, sha1, sha224, sha256, sha384 or sha512"),
+    )
+    after: Literal["keep", "stop", "terminate"] = Field(
+        default="keep",
+        description="What happens to the instances after a successful run.",
+        json_schema_extra=_accepted(", ".join(AFTER_CHOICES)),
+    )
+    destroy_on_failure: bool = Field(
+        default=False,
+        description="When a stage fails, tear down the instances this run launched.",
+        json_schema_extra=_accepted("true or false"),
     )
     target: str | None = Field(
         default=None,
@@ -224,6 +262,38 @@ class Settings(BaseModel):
             raise ValueError("not a release tag")
         return v
 
+    @field_validator("julia_repo")
+    @classmethod
+    def _julia_repo(cls, v: str) -> str:
+        if not _GIT_SOURCE_RE.match(v) or not v.isprintable():
+            raise ValueError("not a git URL or an absolute path")
+        return v
+
+    @field_validator("mocha_source")
+    @classmethod
+    def _mocha_source(cls, v: str) -> str:
+        if v != "pkg" and (not _GIT_SOURCE_RE.match(v) or not v.isprintable()):
+            raise ValueError("neither pkg nor a git URL or absolute path")
+        return v
+
+    @field_validator("dataset_url")
+    @classmethod
+    def _dataset_url(cls, v: str) -> str:
+        if not _DATASET_URL_RE.match(v) or not v.isprintable():
+            raise ValueError("not an http, https or file URL")
+        return v
+
+    @field_validator("dataset_checksum")
+    @classmethod
+    def _dataset_checksum(cls, v: str) -> str:
+        algo, _, digest = v.partition(":")
+        length = _CHECKSUM_LENGTHS.get(algo)
+        if length is None:
+            raise ValueError(f"unknown algorithm {algo!r}")
+        if len(digest) != length or not re.fullmatch(r"[0-9a-f]+", digest):
+            raise ValueError(f"{algo} needs {length} lowercase hex digits")
+        return v
+
     @field_validator("target")
     @classmethod
     def _target(cls, v: str | None) -> str | None:
@@ -269,8 +339,25 @@ class Settings(BaseModel):
                 f"cuda=true needs a GPU instance type, and {self.instance_type} has no GPU"
                 f" [field: instance_type; accepted: a type from {', '.join(gpu_families)}]"
             )
+        minor = ".".join(self.julia_version.lstrip("v").split(".")[:2])
+        compat = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"]
+        if "mocha" in self.stages and self.julia_version != "latest-stable" and minor not in compat:
+            raise ValueError(
+                f"julia_version={self.julia_version} has no Mocha release (Mocha was retired in 2018-12)"
+                f" [field: julia_version; accepted: a tag of Julia {', '.join(sorted(compat))}, e.g. v0.5.0]"
+            )
         if self.ssh_key is not None and self.target is None:
             raise ValueError("ssh_key only applies with target [field: ssh_key; accepted: unset without target]")
+        if self.target is not None and self.after != "keep":
+            raise ValueError(
+                f"after={self.after} only applies to instances this tool launched, not to --target"
+                " [field: after; accepted: keep with target]"
+            )
+        if self.spot and self.after == "stop":
+            raise ValueError(
+                "after=stop cannot stop a spot instance launched with the default one-time request"
+                " [field: after; accepted: keep or terminate with spot]"
+            )
         return self
 
     def to_extravars(self) -> dict[str, Any]:

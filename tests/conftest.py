@@ -40,9 +40,12 @@ def aws(emulator: sandbox.Emulator, monkeypatch: pytest.MonkeyPatch) -> sandbox.
     return _point_at(emulator, monkeypatch)
 
 
-def project_resources(region: str = "us-east-1") -> dict[str, list[str]]:
+def project_resources(region: str = "us-east-1", endpoint_url: str | None = None) -> dict[str, list[str]]:
     """Everything in the emulator that is not there by default."""
-    ec2 = boto3.client("ec2", region_name=region)
+    credentials = (
+        {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if endpoint_url is not None else {}
+    )
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=endpoint_url, **credentials)
     instances = [
         i["InstanceId"]
         for r in ec2.describe_instances()["Reservations"]

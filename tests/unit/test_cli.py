@@ -115,10 +115,21 @@ def test_ssh_config_blocks(tmp_path):
     assert "i-2" not in text and text.count("Host ") == 1
 
 
-def test_sandbox_pipeline_says_it_is_not_there_yet(capsys):
-    assert main(["provision", "--sandbox", "--yes"]) == 2
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["provision", "--down"], "--down only applies with --sandbox"),
+        (["provision", "--sandbox", "--target", "localhost"], "--sandbox and --target exclude each other"),
+        (["provision", "--target", "localhost", "--after", "terminate"], "after=terminate only applies"),
+        (["provision", "--spot", "--after", "stop"], "after=stop cannot stop a spot instance"),
+        (["provision", "--after", "pause"], "--after (after)=\"pause\" is invalid"),
+        (["provision", "--julia-version", "v0.7.0"], "julia_version=v0.7.0 has no Mocha release"),
+    ],
+)
+def test_sandbox_and_lifecycle_flags_refuse_what_cannot_work(capsys, argv, message):
+    assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "--sandbox without --check is not available yet" in err and "--sandbox --check" in err
+    assert message in err and err.count("\n") == 1
 
 
 def test_status_and_teardown_look_in_every_region_a_run_could_use(tmp_path):

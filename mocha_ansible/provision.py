@@ -1,0 +1,351 @@
+"""`provision`: preflight and plan, the playbook stages, results, then what happens after.
+
+Each step is a stage in the progress display with its own timing. With --sandbox
+the AWS endpoint is the embedded emulator and each emulated instance is a local
+container (playbooks/sandbox.yml); everything else is the code path AWS gets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mocha_ansible import aws, lifecycle, results, sandbox
+from mocha_ansible.errors import ExitCode
+from mocha_ansible.pipeline import PipelineResult, run_pipeline
+from mocha_ansible.preflight import Plan, enforce, run_preflight
+from mocha_ansible.progress import Progress, StageResult, make_progress
+from mocha_ansible.runner import Cancel
+from mocha_ansible.settings import Settings, default_values, instance_type_facts
+
+
+@dataclass(frozen=True)
+class Options:
+    sandbox: bool = False
+    check: bool = False
+    yes: bool = False
+    json: bool = False
+    verbosity: int = 0
+    runs_dir: str | None = None
+
+
+class _Timeline:
+    """The stages this command ran, for the display and the run record."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.stages: list[StageResult] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, Any]]:
+        self.progress.stage_started(name)
+        started = time.monotonic()
+        outcome: dict[str, Any] = {"status": "ok", "changed": 0}
+        try:
+            yield outcome
+        except BaseException:
+            outcome["status"] = "failed"
+            raise
+        finally:
+            result = StageResult(name, outcome["status"], time.monotonic() - started, outcome["changed"])
+            self.stages.append(result)
+            self.progress.stage_finished(result)
+
+
+def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
+    if json_mode:
+        print(json.dumps({"type": "plan", **plan.as_dict(), "extravars": settings.to_extravars()}), flush=True)
+        return
+    print("Preflight:")
+    for c in plan.checks:
+        print(f"  [{c.status:>4}] {c.name}: {c.detail}" + (f" (fix: {c.fix})" if c.fix else ""))
+    if plan.creates:
+        print("Will create:")
+        for item in plan.creates:
+            print(f"  - {item}")
+    if plan.cost.get("known"):
+        cost = plan.cost
+        print(
+            f"Estimated cost: ${cost['usd_per_hour']:.2f}/hour, at most ${cost['usd_cap']:.2f} "
+            f"before auto-terminate ({cost['label']})"
+        )
+    elif plan.cost:
+        print(f"Estimated cost: unknown for {plan.cost['instance_type']} (not in the price table)")
+    print(f"Stages: {', '.join(plan.stages)}", flush=True)
+
+
+def sandbox_notes(settings: Settings, image: str) -> list[str]:
+    """What the sandbox ran against, and what a run on AWS would do differently."""
+    defaults = default_values()
+
+    def source(label: str, name: str) -> str:
+        value = getattr(settings, name)
+        kind = "upstream" if value == defaults[name] else "a local mirror or other source"
+        return f"  {label}: {value} ({kind})"
+
+    return [
+        "SANDBOX: no AWS account and no GPU are used.",
+        f"  AWS: the embedded emulator at {os.environ.get('AWS_ENDPOINT_URL', '?')} ran the real ec2_gpu role;",
+        f"  each emulated instance is a local container from {image} (Debian {sandbox.SANDBOX_RELEASE}).",
+        "  cuda_verify: report only (the container has no GPU); Mocha trains on the CPU backend.",
+        source("Julia source", "julia_repo"),
+        source("Mocha source", "mocha_source"),
+        source("CIFAR-10", "dataset_url"),
+        "  On AWS instead: a real GPU instance, billed by the hour; SSH to its public address after the wait",
+        "  for port 22; the AMI's own OS and compiler; the NVIDIA driver and CUDA checked and required.",
+    ]
+
+
+def _live(settings: Settings) -> list[aws.Instance]:
+    regions = list(dict.fromkeys([settings.region, *settings.regions]))
+    return [
+        i
+        for r in regions
+        for i in aws.footprint(r, settings.deployment).instances
+        if i.state not in ("terminated", "shutting-down")
+    ]
+
+
+def cost_so_far(instances: list[aws.Instance]) -> tuple[float, bool]:
+    """Estimated dollars spent by `instances` so far, and whether every type was priced."""
+    table = instance_type_facts()["ec2_gpu_instance_types"]
+    total, complete = 0.0, True
+    for inst in instances:
+        price = (table.get(inst.instance_type) or {}).get("usd_per_hour")
+        if price is None:
+            complete = False
+            continue
+        total += float(price) * inst.uptime_hours()
+    return total, complete
+
+
+class Provision:
+    def __init__(self, settings: Settings, options: Options, confirm: Callable[[str], bool]) -> None:
+        self.settings = settings
+        self.options = options
+        self.confirm = confirm
+        self.progress = make_progress(options.json)
+        self.timeline = _Timeline(self.progress)
+        self.image = ""
+        self.key_dir = Path("~/.ssh").expanduser()
+
+    def say(self, text: str) -> None:
+        self.progress.message(text)
+
+    def run(self) -> int:
+        opts = self.options
+        if opts.sandbox:
+            with self.timeline.stage("sandbox"):
+                self._start_sandbox()
+        with self.timeline.stage("preflight"):
+            plan = run_preflight(
+                self.settings, sandbox_gcc=sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE] if opts.sandbox else None
+            )
+        if opts.sandbox:
+            plan.creates = [f"{item} [in the emulator: nothing is billed]" for item in plan.creates]
+        print_plan(plan, self.settings, opts.json)
+        enforce(plan)
+        if opts.check:
+            self.say("--check: stopping after the plan; nothing was created.")
+            return ExitCode.OK
+        billable = plan.creates and not opts.sandbox
+        if billable and not opts.yes and not self.confirm("Create these billable resources?"):
+            self.say("Nothing created.")
+            return ExitCode.OK
+        return self._converge()
+
+    def _start_sandbox(self) -> None:
+        emu = sandbox.start_emulator()
+        os.environ.update(emu.env())
+        self.key_dir = sandbox.state_dir() / "keys"
+        self.settings = self.settings.model_copy(
+            update={
+                "ami": sandbox.SANDBOX_AMI if self.settings.ami == default_values()["ami"] else self.settings.ami,
+                "ssh_cidr": self.settings.ssh_cidr or "127.0.0.1/32",
+            }
+        )
+        if not self.options.check:
+            sandbox.ensure_docker()
+            self.image = sandbox.ensure_image(sandbox.SANDBOX_RELEASE)
+
+    def _sandbox_vars(self) -> dict[str, Any] | None:
+        if not self.options.sandbox:
+            return None
+        s = self.settings
+        mounts = sandbox.local_paths(s.julia_repo, s.mocha_source, s.dataset_url)
+        overrides = sandbox.role_overrides(self.image, mounts)
+        # The user's own -e wins over the sandbox's defaults.
+        return {k: v for k, v in overrides.items() if k not in s.extra_vars}
+
+    def _converge(self) -> int:
+        opts, s = self.options, self.settings
+        before = {i.instance_id for i in _live(s)} if s.target is None else set()
+        run_dir = results.new_run_dir(results.runs_root(opts.runs_dir))
+        record: dict[str, Any] = {
+            "command": "provision",
+            "sandbox": opts.sandbox,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "extravars": s.to_extravars(),
+            "stages": list(s.stages),
+            "status": "running",
+        }
+        results.write_record(run_dir, record)
+        if opts.sandbox:
+            for line in sandbox_notes(s, self.image):
+                self.say(line)
+        cancel = Cancel()
+        with cancel.installed():
+            outcome = run_pipeline(
+                s, self.progress, run_dir, cancel=cancel, verbosity=opts.verbosity, sandbox_vars=self._sandbox_vars()
+            )
+            self.timeline.stages += outcome.stages
+            if cancel.requested is None:
+                with self.timeline.stage("results") as stage:
+                    stage["status"] = self._report_results(run_dir, outcome)
+            code = self._conclude(outcome, run_dir, cancel, before)
+        record["stage_results"] = [vars(st) for st in self.timeline.stages]
+        record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
+        record["status"] = {ExitCode.OK: "ok", ExitCode.INTERRUPTED: "interrupted"}.get(ExitCode(code), "failed")
+        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        results.write_record(run_dir, record)
+        self.progress.finished(outcome.recap, str(run_dir))
+        self._timing_summary()
+        return code
+
+    def _report_results(self, run_dir: Path, outcome: PipelineResult) -> str:
+        reports = results.host_reports(run_dir)
+        for host, files in sorted(reports.items()):
+            self.say(f"  {host}: {', '.join(sorted(files))} in {run_dir / 'hosts' / host}")
+            if isinstance(files.get("results"), dict):
+                self.say(f"  {host}: {results.training_summary(files['results'])}")
+        trained = "mocha" in self.settings.stages
+        missing = [h for h in outcome.recap if h != "localhost" and "results" not in reports.get(h, {})]
+        return "failed" if trained and outcome.ok and missing else ("ok" if reports else "skipped")
+
+    def _conclude(self, outcome: PipelineResult, run_dir: Path, cancel: Cancel, before: set[str]) -> int:
+        s = self.settings
+        if cancel.requested is not None:
+            self._what_exists("Interrupted.")
+            return ExitCode.INTERRUPTED
+        if not outcome.ok:
+            if not outcome.run.failed_tasks:
+                # ansible-playbook stopped before any task failed (a syntax error, a missing
+                # executable, an unreachable inventory): its own last words are the reason.
+                self.say("ansible-playbook failed before any task did; its last output:")
+                for line in outcome.run.output_tail():
+                    self.say(f"  {line}")
+            if s.destroy_on_failure and s.target is None:
+                self._destroy(run_dir, cancel, before)
+            else:
+                self._what_exists("A stage failed.")
+            return ExitCode.PLAY_FAILED
+        with self.timeline.stage("after") as stage:
+            ok = self._after(run_dir, cancel)
+            stage["status"] = "ok" if ok else "failed"
+        return ExitCode.OK if ok else ExitCode.PLAY_FAILED
+
+    def _teardown_command(self) -> str:
+        sandbox_flag = " --sandbox" if self.options.sandbox else ""
+        return f"mocha-ansible teardown{sandbox_flag} --deployment {self.settings.deployment}"
+
+    def _what_exists(self, headline: str) -> None:
+        s = self.settings
+        if s.target is not None:
+            self.say(f"{headline} Resume with the same command; {s.target} keeps what converged.")
+            return
+        live = _live(s)
+        self.say(f"{headline} {len(live)} instance(s) of deployment {s.deployment!r} exist now:")
+        for inst in live:
+            self.say(f"  {inst.instance_id} {inst.instance_type} {inst.state} in {inst.region}")
+        self.say(
+            f"Resume with the same command (nothing is launched twice), or remove it all: {self._teardown_command()}"
+        )
+
+    def _destroy(self, run_dir: Path, cancel: Cancel, before: set[str]) -> None:
+        s = self.settings
+        if before:
+            self.say(
+                f"--destroy-on-failure: keeping deployment {s.deployment!r}; its instances existed before this run "
+                f"({', '.join(sorted(before))}). Remove them with: {self._teardown_command()}"
+            )
+            return
+        with self.timeline.stage("destroy") as stage:
+            res = lifecycle.teardown(
+                list(dict.fromkeys([s.region, *s.regions])),
+                s.deployment,
+                key_dir=self.key_dir,
+                progress=self.progress,
+                run_dir=run_dir,
+                cancel=cancel,
+                sandbox_mode=self.options.sandbox,
+            )
+            stage["status"] = "ok" if res.ok else "failed"
+        if res.ok:
+            self.say(f"--destroy-on-failure: deleted everything deployment {s.deployment!r} had.")
+        else:
+            self._what_exists("--destroy-on-failure could not delete everything.")
+
+    def _after(self, run_dir: Path, cancel: Cancel) -> bool:
+        s = self.settings
+        if s.target is not None:
+            return True
+        live = _live(s)
+        spent, complete = cost_so_far(live)
+        self.say(
+            f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)")
+        )
+        regions = list(dict.fromkeys([s.region, *s.regions]))
+        if s.after == "keep":
+            for inst in live:
+                expires = inst.expires.astimezone(UTC).isoformat(timespec="minutes") if inst.expires else "never"
+                self.say(f"Kept: {inst.instance_id} ({inst.state}) auto-terminates at {expires}")
+            self.say(f"Tear down with: {self._teardown_command()}")
+            return True
+        if s.after == "stop":
+            ok = lifecycle.power(
+                regions, s.deployment, "stopped",
+                key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
+            )  # fmt: skip
+            if self.options.sandbox:
+                sandbox.stop_containers(s.deployment)
+            self.say(
+                f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume with the same command."
+            )
+            return ok
+        res = lifecycle.teardown(
+            regions, s.deployment,
+            key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
+            sandbox_mode=self.options.sandbox,
+        )  # fmt: skip
+        self.say("Terminated: nothing of the deployment is left." if res.ok else "Teardown left resources behind.")
+        return res.ok
+
+    def _timing_summary(self) -> None:
+        if self.options.json:
+            return
+        self.say("Stage timings:")
+        for st in self.timeline.stages:
+            self.say(f"  {st.stage:<10} {st.status:<11} {st.seconds:7.1f}s  changed={st.changed}")
+        total = sum(st.seconds for st in self.timeline.stages)
+        self.say(
+            f"  {'total':<10} {'':<11} {total:7.1f}s  (finished {datetime.now(UTC).isoformat(timespec='seconds')})"
+        )
+
+
+def confirm_on_tty(question: str) -> bool:
+    from mocha_ansible.errors import ConfigError
+
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "provision: refusing to create billable resources without confirmation on a non-interactive stdin",
+            fix="add --yes",
+        )
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

@@ -1,0 +1,203 @@
+"""`provision --sandbox` end to end, offline: the embedded emulator (moto) runs the
+real ec2_gpu role, a real Docker container stands in for each emulated instance,
+and the host stages run in it for real (apt, git, make) against the TEST DOUBLES
+of tests/doubles/mirrors.py (no real Julia, Mocha or CIFAR-10)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mocha_ansible import sandbox
+from tests.conftest import project_resources
+from tests.doubles import mirrors
+from tests.helpers import ROOT, VENV_BIN
+
+NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+
+
+class Sandbox:
+    """One private sandbox (emulator state, runs, HOME) driven through the CLI."""
+
+    def __init__(self, base: Path, flags: list[str]) -> None:
+        self.base = base
+        self.flags = flags
+        (base / "home").mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(base / "home"),
+            "LANG": "C.UTF-8",
+            "MOCHA_ANSIBLE_RUNS_DIR": str(base / "runs"),
+            "MOCHA_ANSIBLE_SANDBOX_DIR": str(base / "state"),
+        }
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "mocha_ansible", *args]
+
+    def cli(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def provision(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.cli("provision", "--sandbox", *self.flags, *args)
+
+    @property
+    def emulator(self) -> sandbox.Emulator:
+        emu = sandbox.running_emulator(self.base / "state")
+        assert emu is not None, "the sandbox emulator is not running"
+        return emu
+
+    def resources(self) -> dict[str, list[str]]:
+        return project_resources(endpoint_url=self.emulator.url)
+
+    def containers(self, deployment: str) -> list[str]:
+        return sandbox.containers(deployment)
+
+    def docker_exec(self, container: str, *cmd: str) -> str:
+        res = subprocess.run(["docker", "exec", container, *cmd], capture_output=True, text=True, check=True)
+        return res.stdout.strip()
+
+    def close(self) -> None:
+        subprocess.run(
+            self.argv("teardown", "--sandbox", "--yes"), cwd=ROOT, env=self.env, capture_output=True, check=False
+        )
+        sandbox.stop_emulator(self.base / "state")
+
+
+def _stages(stdout: str) -> dict[str, dict]:
+    """stage -> its stage_finished record, from --json output."""
+    out = {}
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event.get("type") == "stage_finished":
+                out[event["stage"]] = event
+    return out
+
+
+@pytest.fixture(scope="module")
+def mirror_flags(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return mirrors.build(tmp_path_factory.mktemp("mirrors")).flags()
+
+
+@pytest.fixture
+def box(debian_image: str, mirror_flags: list[str], tmp_path: Path) -> Iterator[Sandbox]:
+    sb = Sandbox(tmp_path, [*mirror_flags, "--max-iter", "400"])
+    yield sb
+    sb.close()
+
+
+def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None:
+    # The README's first command (after bootstrap), which builds its own mirrors.
+    first = subprocess.run(
+        [str(ROOT / "scripts" / "sandbox"), "--deployment", "e2e", "--max-iter", "400"],
+        cwd=ROOT, env=box.env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr
+    assert "SANDBOX: no AWS account and no GPU are used." in first.stdout
+    for stage in ("sandbox", "preflight", "provision", "verify", "julia", "mocha", "results", "after"):
+        assert f"[{stage}] ok in" in first.stdout, stage
+    assert "Tear down with: mocha-ansible teardown --sandbox --deployment e2e" in first.stdout
+
+    (instance,) = box.resources()["instances"]
+    (container,) = box.containers("e2e")
+    assert container == f"mocha-sandbox-{instance}"
+    # The double Julia that julia_build really compiled, behind the link it made.
+    assert box.docker_exec(container, "readlink", "/usr/local/bin/julia") == "/opt/julia/v0.5.0/bin/julia"
+    assert box.docker_exec(container, "/usr/local/bin/julia", "--version") == "julia version 0.5.0"
+
+    run_dir = Path(first.stdout.split("run directory: ")[1].split()[0])
+    report = json.loads((run_dir / "hosts" / instance / "results.json").read_text())
+    assert report["iterations"] == 400 and report["backend"] == "cpu"
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "ok" and record["sandbox"] is True
+
+    status = json.loads(box.cli("status", "--sandbox", "--json").stdout)
+    assert [i["id"] for i in status["instances"]] == [instance]
+    assert status["instances"][0]["expires"] and status["estimated_cost_usd"] >= 0
+    shown = box.cli("results", "latest")
+    assert "backend cpu; 400/400 iterations" in shown.stdout, shown.stdout
+    ssh = box.cli("ssh-config", "--sandbox")
+    assert "Host mocha-1" in ssh.stdout and f"docker exec -it {container} bash" in ssh.stdout
+
+    # The same deployment grown to three: the first instance is found, two join it.
+    fleet = box.provision("--deployment", "e2e", "--count", "3", "--json")
+    assert fleet.returncode == 0, fleet.stdout[-3000:] + fleet.stderr
+    instances = box.resources()["instances"]
+    assert len(instances) == 3 and instance in instances
+    assert box.containers("e2e") == sorted(f"mocha-sandbox-{i}" for i in instances)
+    fleet_run = Path(json.loads(fleet.stdout.splitlines()[-1])["run_dir"])
+    for inst in instances:
+        assert json.loads((fleet_run / "hosts" / inst / "results.json").read_text())["iterations"] == 400
+
+    down = box.cli("teardown", "--sandbox", "--yes")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert box.resources() == NOTHING
+    assert box.containers("e2e") == []
+
+
+def test_interrupted_during_julia_build_resumes_without_a_second_instance(box: Sandbox) -> None:
+    proc = subprocess.Popen(
+        box.argv("provision", "--sandbox", *box.flags, "--deployment", "resume", "--json"),
+        cwd=ROOT, env=box.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if '"stage_started"' in line and '"julia"' in line:
+            time.sleep(3)  # inside the stage: the build packages are being installed
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen) + rest + err
+    interrupted = _stages("".join(seen) + rest)
+    assert interrupted["julia"]["status"] == "interrupted"
+    assert "Resume with the same command" in rest
+
+    again = box.provision("--deployment", "resume", "--json")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr
+    resumed = _stages(again.stdout)
+    assert resumed["provision"]["changed"] == 0 and resumed["verify"]["changed"] == 0
+    assert resumed["julia"]["status"] == "ok" and resumed["mocha"]["status"] == "ok"
+    assert len(box.resources()["instances"]) == 1
+    assert len(box.containers("resume")) == 1
+
+
+def test_destroy_on_failure_leaves_nothing(box: Sandbox) -> None:
+    # mocha without julia fails on purpose: the role finds no julia to run.
+    proc = box.provision("--deployment", "doomed", "--stages", "provision,mocha", "--destroy-on-failure")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr
+    assert "[mocha] failed" in proc.stdout
+    assert "--destroy-on-failure: deleted everything deployment 'doomed' had." in proc.stdout
+    assert box.resources() == NOTHING
+    assert box.containers("doomed") == []
+
+
+def test_check_in_the_sandbox_creates_nothing(box: Sandbox) -> None:
+    proc = box.provision("--check")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing was created" in proc.stdout and "[in the emulator: nothing is billed]" in proc.stdout
+    assert box.resources() == NOTHING
+
+
+def test_down_removes_containers_and_emulator_state(box: Sandbox) -> None:
+    up = box.provision("--deployment", "gone", "--stages", "provision")
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr
+    assert len(box.containers("gone")) == 1
+    keys = box.base / "state" / "keys"
+    assert keys.is_dir()
+    down = box.cli("provision", "--sandbox", "--down")
+    assert down.returncode == 0 and "removed 1 container(s)" in down.stdout, down.stdout + down.stderr
+    assert box.containers("gone") == [] and not keys.exists()
+    assert sandbox.running_emulator(box.base / "state") is None
+    assert not os.path.exists(box.base / "state" / "emulator.json")
