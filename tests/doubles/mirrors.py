@@ -59,6 +59,7 @@ def build(dest: Path) -> Mirrors:
         subprocess.run(
             [sys.executable, str(HERE / "julia_mocha_stand_in" / "make_dataset.py"), str(dataset), "10", str(md5_file)],
             check=True,
+            stdout=subprocess.DEVNULL,  # it prints the MD5; this module's stdout is the flags
         )
     return Mirrors(julia, mocha, dataset, md5_file.read_text(encoding="utf-8").strip())
 
