@@ -325,9 +325,12 @@ class Settings(BaseModel):
     @field_validator("extra_vars")
     @classmethod
     def _extra_vars(cls, v: dict[str, Any]) -> dict[str, Any]:
-        for key in v:
+        for key, value in v.items():
             if not key.startswith(ROLE_PREFIXES):
                 raise ValueError(f"{key!r} is not a role variable")
+            problem = check_role_variable(key, value)
+            if problem:
+                raise ValueError(problem)
         return v
 
     @model_validator(mode="after")
@@ -367,6 +370,54 @@ class Settings(BaseModel):
         out = {var: dumped[name] for name, var in ROLE_VARS.items() if dumped[name] is not None}
         out.update(self.extra_vars)
         return out
+
+
+_TYPE_WORDS = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "str": "a string",
+    "path": "a path",
+    "list": "a list",
+    "dict": "a mapping",
+    "raw": "any value",
+}
+
+
+@cache
+def role_options() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every public role variable -> (its role, its spec in meta/argument_specs.yml)."""
+    options: dict[str, tuple[str, dict[str, Any]]] = {}
+    for role in ROLES:
+        specs = role_yaml(role, "meta/argument_specs.yml")["argument_specs"]["main"]["options"]
+        options.update({name: (role, spec) for name, spec in specs.items()})
+    return options
+
+
+def check_role_variable(name: str, value: Any) -> str | None:
+    """The role's own argument spec judges a value passed with -e; None when it passes.
+
+    The same validator ansible-core runs at play time, run before anything exists.
+    """
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # type: ignore[import-untyped]
+
+    known = role_options()
+    if name not in known:
+        role = next((r for r in ROLES if name.startswith(f"{r}_")), "?")
+        names = [n for n, (r, _) in known.items() if r == role]
+        guess = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {guess[0]!r}?)" if guess else ""
+        return f"{name!r} is not a public variable of role {role}{hint}; see roles/{role}/README.md"
+    role, spec = known[name]
+    result = ArgumentSpecValidator({name: spec}).validate({name: value})
+    if not result.error_messages:
+        return None
+    if spec.get("choices"):
+        accepted = "one of " + ", ".join(str(c) for c in spec["choices"])
+    else:
+        kind = str(spec.get("type", "str"))
+        accepted = _TYPE_WORDS.get(kind, kind) + (f" of {spec['elements']}" if spec.get("elements") else "")
+    return f"{name}={_short(value)} is invalid for role {role}; accepted: {accepted}"
 
 
 @cache
@@ -479,15 +530,24 @@ def _config_error(
         return ConfigError(f"settings: {message}")
     field = loc[0]
     where = source if field in file_values else "option"
+    if field == "extra_vars":
+        # The problem names the variable and its value; a role's spec also says what it accepts.
+        problem = str(err["msg"]).removeprefix("Value error, ")
+        tail = "" if "accepted:" in problem else f"; accepted: {_accepted_text(field)}"
+        return ConfigError(f"{where}: extra_vars: {problem}{tail}")
     flag = f"--{field.replace('_', '-')}"
     name = field if where == source else f"{flag} ({field})"
     value = merged.get(field)
-    info = Settings.model_fields.get(field)
-    extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
-    accepted = extra.get("accepted", "see --help")
+    accepted = _accepted_text(field)
     problem = str(err["msg"]).removeprefix("Value error, ")
     shown = _short(value)
     return ConfigError(f"{where}: {name}={shown} is invalid: {problem}; accepted: {accepted}")
+
+
+def _accepted_text(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
+    return str(extra.get("accepted", "see --help"))
 
 
 def _short(value: Any) -> str:
