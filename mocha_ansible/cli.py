@@ -46,24 +46,28 @@ def _help(name: str, defaults: dict[str, Any]) -> str:
     return text
 
 
-def _stages(value: str) -> tuple[str, ...]:
-    parts = tuple(p.strip() for p in value.split(",") if p.strip())
-    unknown = [p for p in parts if p not in STAGES]
-    if unknown or not parts:
-        raise argparse.ArgumentTypeError(
-            f"unknown stage {unknown[0]!r}; accepted: {','.join(STAGES)}" if unknown else "empty"
-        )
-    return parts
+def _number(kind: type[int] | type[float], field: str) -> Callable[[str], int | float]:
+    """An argparse type whose error says what the setting accepts."""
+
+    def convert(value: str) -> int | float:
+        try:
+            return kind(value)
+        except ValueError:
+            accepted = (Settings.model_fields[field].json_schema_extra or {})["accepted"]  # type: ignore[index]
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number; accepted: {accepted}") from None
+
+    convert.__name__ = kind.__name__
+    return convert
 
 
-def _region_list(value: str) -> tuple[str, ...]:
+def _csv(value: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in value.split(",") if p.strip())
 
 
 def _key_value(value: str) -> tuple[str, str]:
     key, sep, val = value.partition("=")
     if not sep or not key:
-        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE")
+        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE; accepted: KEY=VALUE, e.g. team=vision")
     return key, val
 
 
@@ -96,14 +100,14 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g = p.add_argument_group("settings (flags override --config, which overrides defaults)")
     g.add_argument("--config", metavar="FILE", help="YAML file of settings (keys as the flags, with _ for -)")
     g.add_argument("--region", help=_help("region", defaults))
-    g.add_argument("--regions", type=_region_list, help=_help("regions", defaults))
+    g.add_argument("--regions", type=_csv, help=_help("regions", defaults))
     g.add_argument("--instance-type", help=_help("instance_type", defaults))
     g.add_argument("--ami", help=_help("ami", defaults))
     g.add_argument("--key-name", help=_help("key_name", defaults))
     g.add_argument("--ssh-cidr", help=_help("ssh_cidr", defaults))
-    g.add_argument("--count", type=int, help=_help("count", defaults))
+    g.add_argument("--count", type=_number(int, "count"), help=_help("count", defaults))
     g.add_argument("--spot", action=argparse.BooleanOptionalAction, default=None, help=_help("spot", defaults))
-    g.add_argument("--max-hours", type=float, help=_help("max_hours", defaults))
+    g.add_argument("--max-hours", type=_number(float, "max_hours"), help=_help("max_hours", defaults))
     g.add_argument(
         "--tag", action="append", type=_key_value, metavar="KEY=VALUE", dest="tags", help="Extra tag (repeatable)."
     )
@@ -112,7 +116,7 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     g.add_argument("--julia-version", help=_help("julia_version", defaults))
     g.add_argument("--pkg-manager", help=_help("pkg_manager", defaults))
     g.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=None, help=_help("cuda", defaults))
-    g.add_argument("--max-iter", type=int, help=_help("max_iter", defaults))
+    g.add_argument("--max-iter", type=_number(int, "max_iter"), help=_help("max_iter", defaults))
     g.add_argument("--julia-repo", metavar="URL", help=_help("julia_repo", defaults))
     g.add_argument("--mocha-source", metavar="SOURCE", help=_help("mocha_source", defaults))
     g.add_argument("--dataset-url", metavar="URL", help=_help("dataset_url", defaults))
@@ -124,7 +128,7 @@ def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) 
     )  # fmt: skip
     g.add_argument("--target", help=_help("target", defaults))
     g.add_argument("--ssh-key", help=_help("ssh_key", defaults))
-    g.add_argument("--stages", type=_stages, help=_help("stages", {"stages": ",".join(STAGES)}))
+    g.add_argument("--stages", type=_csv, help=_help("stages", {"stages": ",".join(STAGES)}))
     g.add_argument(
         "-e", "--extra-vars", action="append", default=[], metavar="VARS",
         help=f"Role variables: {EXTRA_VARS_FORMS} (repeatable). Names must start with a role prefix.",

@@ -122,7 +122,7 @@ def test_ssh_config_blocks(tmp_path):
         (["provision", "--sandbox", "--target", "localhost"], "--sandbox and --target exclude each other"),
         (["provision", "--target", "localhost", "--after", "terminate"], "after=terminate only applies"),
         (["provision", "--spot", "--after", "stop"], "after=stop cannot stop a spot instance"),
-        (["provision", "--after", "pause"], "--after (after)=\"pause\" is invalid"),
+        (["provision", "--after", "pause"], '--after (after)="pause" is invalid'),
         (["provision", "--julia-version", "v0.7.0"], "julia_version=v0.7.0 has no Mocha release"),
     ],
 )

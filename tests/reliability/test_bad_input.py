@@ -1,0 +1,201 @@
+"""The bad-input battery: every case is one line on stderr naming the field and what
+is accepted, the documented exit code, no traceback, and nothing in the emulator.
+
+Cases run `provision --yes` (not --check) in-process against the AWS emulator, so a
+case that slipped through validation would really create resources and fail the
+"nothing created" assertion. Role variables are also judged by ansible-playbook
+itself (exit code 2 is ansible-playbook's "a host failed"), against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from mocha_ansible.cli import main
+from tests.conftest import project_resources
+from tests.helpers import ansible_env, run_playbook
+
+NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+
+# (flags after `provision --yes`, text that names the field, text that says what is accepted)
+FLAG_CASES = [
+    (["--count", "three"], "--count", "an integer from 1 to 32"),
+    (["--count", "0"], "count", "an integer from 1 to 32"),
+    (["--count", "33"], "count", "an integer from 1 to 32"),
+    (["--max-hours", "0"], "max_hours", "greater than 0"),
+    (["--max-hours", "abc"], "--max-hours", "greater than 0"),
+    (["--max-hours", "1000"], "max_hours", "at most 720"),
+    (["--max-iter", "0"], "max_iter", "from 1 to 10000000"),
+    (["--region", "moon-1"], "region", "AWS region"),
+    (["--region", ""], "region", "AWS region"),
+    (["--regions", "us-east-1,mars-2"], "regions", "AWS region names"),
+    (["--instance-type", "GPU"], "instance_type", "such as g4dn.xlarge"),
+    (["--ami", "ami-xyz"], "ami", "ami-xxxxxxxx"),
+    (["--ssh-cidr", "10.0.0.300/32"], "ssh_cidr", "CIDR"),
+    (["--ssh-cidr", "10.0.0.1"], "ssh_cidr", "CIDR"),
+    (["--ssh-cidr", "10.0.0.1/24"], "ssh_cidr", "CIDR"),  # host bits set
+    (["--key-name", "my key"], "key_name", "key pair name"),
+    (["--owner", "ünïcödé"], "owner", "letters, digits"),
+    (["--deployment", "x;rm -rf /"], "deployment", "letters, digits"),
+    (["--deployment", ""], "deployment", "letters, digits"),
+    (["--deployment", "$(reboot)"], "deployment", "letters, digits"),
+    (["--tag", "team=x; touch /tmp/pwned"], "tags", "letters, digits"),
+    (["--tag", "team=`id`"], "tags", "letters, digits"),
+    (["--tag", "aws:owner=me"], "tags", "not start with aws:"),
+    (["--tag", "novalue"], "--tag", "KEY=VALUE"),
+    (["--tag", "team=caf\u00e9"], "tags", "letters, digits"),
+    (["--julia-version", "0.5"], "julia_version", "v0.5.0"),
+    (["--julia-version", "v0.7.0"], "julia_version", "Julia 0.4, 0.5, 0.6"),
+    (["--pkg-manager", "zypper"], "pkg_manager", "apt, yum or auto"),
+    (["--stages", "provision,deploy"], "stages", "subset of"),
+    (["--stages", ","], "stages", "subset of"),
+    (["--julia-repo", "-oProxyCommand=touch /tmp/pwned"], "julia_repo", "git URL"),
+    (["--julia-repo", "https://example.com/julia.git; rm -rf ~"], "julia_repo", "git URL"),
+    (["--mocha-source", "pkg; reboot"], "mocha_source", "pkg, an https"),
+    (["--dataset-url", "ftp://example.com/cifar.tgz"], "dataset_url", "http, https or file URL"),
+    (["--dataset-url", "not a url"], "dataset_url", "http, https or file URL"),
+    (["--dataset-checksum", "md5:xyz"], "dataset_checksum", "ALGORITHM:HEX"),
+    (["--dataset-checksum", "crc32:abcd1234"], "dataset_checksum", "ALGORITHM:HEX"),
+    (["--after", "pause"], "after", "keep, stop, terminate"),
+    (["--spot", "--after", "stop"], "after", "keep or terminate with spot"),
+    (["--cuda", "--instance-type", "m5.large"], "instance_type", "a type from"),
+    (["--target", "bad host!"], "target", "localhost, a hostname"),
+    (["--target", "localhost", "--after", "terminate"], "after", "keep with target"),
+    (["--ssh-key", "/nonexistent/key.pem", "--target", "gpu.example.com"], "ssh_key", "readable private key"),
+    (["--ssh-key", "KEYFILE"], "ssh_key", "unset without target"),
+    (["--sandbox", "--target", "localhost"], "--target", "one of them"),
+    (["--down"], "--down", "--sandbox --down"),
+    (["-e", "ansible_user=root"], "extra_vars", "role variables whose names start with"),
+    (["-e", "ec2_gpu_count=abc"], "ec2_gpu_count", "an integer"),
+    (["-e", "julia_build_pkg_manager=zypper"], "julia_build_pkg_manager", "one of apt, yum, auto"),
+    (["-e", "ec2_gpu_cuont=1"], "ec2_gpu_cuont", "did you mean 'ec2_gpu_count'"),
+    (["-e", "{not: [valid"], "--extra-vars", "a JSON/YAML mapping"),
+    (["-e", "mocha_cifar_cuda_device=first"], "mocha_cifar_cuda_device", "an integer"),
+]
+
+# (config file text, or a special marker; field; accepted)
+CONFIG_CASES = [
+    ("- region: us-east-1\n", "holds a list", "a YAML mapping"),
+    ("region: [us-east-1\n", "not valid YAML", "a YAML mapping"),
+    ("regoin: us-east-1\n", "unknown key 'regoin'", "did you mean 'region'"),
+    ("count: '3'\n", "count", "an integer from 1 to 32"),
+    ("max_hours: true\n", "max_hours", "greater than 0"),
+    ("region: 5\n", "region", "AWS region"),
+    ("tags: [a, b]\n", "tags", "a mapping of tag keys"),
+    ("tags: {team: 'x; touch /tmp/pwned'}\n", "tags", "letters, digits"),
+    ("extra_vars: [a]\n", "extra_vars", "role variables"),
+    ("stages: provision\n", "stages", "subset of"),
+    ("spot: 'yes'\n", "spot", "true or false"),
+    ("ssh_cidr: 0.0.0.0/33\n", "ssh_cidr", "CIDR"),
+    ("<directory>", "is not readable", "a readable UTF-8 YAML file"),
+    ("<binary>", "is not readable", "a readable UTF-8 YAML file"),
+    ("<missing>", "does not exist", "--config PATH"),
+]
+
+
+@pytest.fixture
+def clean(aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MOCHA_ANSIBLE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("MOCHA_ANSIBLE_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    (tmp_path / "home").mkdir()
+    return tmp_path
+
+
+def _assert_clean_refusal(code: int, err: str, out: str, *, field: str, accepted: str, tmp_path: Path) -> None:
+    assert code == 2, f"exit {code}: {err}"
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("mocha-ansible: error: "), err
+    assert field in lines[0] and accepted in lines[0], lines[0]
+    assert "Traceback" not in err + out
+    assert project_resources() == NOTHING
+    assert not (tmp_path / "runs").exists(), "a refused run must not even make a run directory"
+
+
+@pytest.mark.parametrize(("flags", "field", "accepted"), FLAG_CASES, ids=[" ".join(c[0]) for c in FLAG_CASES])
+def test_bad_flags(clean: Path, capsys: pytest.CaptureFixture[str], flags, field, accepted) -> None:
+    key = clean / "key.pem"
+    key.write_text("not really a key\n")
+    argv = ["provision", "--yes", "--ami", "ami-785db401", "--ssh-cidr", "203.0.113.7/32"]
+    argv += [str(key) if f == "KEYFILE" else f for f in flags]
+    code = main(argv)
+    captured = capsys.readouterr()
+    _assert_clean_refusal(code, captured.err, captured.out, field=field, accepted=accepted, tmp_path=clean)
+
+
+@pytest.mark.parametrize(("text", "field", "accepted"), CONFIG_CASES, ids=[c[1] for c in CONFIG_CASES])
+def test_bad_config_files(clean: Path, capsys: pytest.CaptureFixture[str], text, field, accepted) -> None:
+    path = clean / "mocha.yml"
+    if text == "<directory>":
+        path.mkdir()
+    elif text == "<binary>":
+        path.write_bytes(b"\xff\xfe\x00region: \x9c\n")
+    elif text != "<missing>":
+        path.write_text(text, encoding="utf-8")
+    code = main(["provision", "--yes", "--config", str(path)])
+    captured = capsys.readouterr()
+    _assert_clean_refusal(code, captured.err, captured.out, field=field, accepted=accepted, tmp_path=clean)
+
+
+def _role_play(book: str, tmp_path: Path, **extra: object) -> subprocess.CompletedProcess[str]:
+    extravars = {
+        "ec2_gpu_key_dir": str(tmp_path / "keys"),
+        "ec2_gpu_wait_for_ssh": False,
+        "ec2_gpu_ami": "ami-785db401",
+        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
+        "mocha_hosts": "localhost",
+        "mocha_become": False,
+        **extra,
+    }
+    return run_playbook(f"playbooks/{book}", "-e", json.dumps(extravars), env=ansible_env({"HOME": str(tmp_path)}))
+
+
+# Each role refuses bad values of its own variables before touching anything,
+# when run with plain ansible-playbook (no CLI in front of it).
+ROLE_CASES = [
+    ("provision.yml", {"ec2_gpu_count": 0}, "count=0 (accepted: >= 1)"),
+    ("provision.yml", {"ec2_gpu_deployment": "a;b"}, "deployment=a;b"),
+    ("provision.yml", {"ec2_gpu_state": "exploded"}, "ec2_gpu_state must be one of"),
+    ("provision.yml", {"ec2_gpu_ssh_cidr": "0.0.0.0/0"}, "opens SSH to the whole internet"),
+    ("verify.yml", {"cuda_verify_min_gpus": "many"}, "cuda_verify_min_gpus"),
+    ("julia.yml", {"julia_build_jobs": 0}, "julia_build_jobs"),
+    ("julia.yml", {"julia_build_pkg_manager": "zypper"}, "julia_build_pkg_manager must be one of"),
+    ("mocha.yml", {"mocha_cifar_dataset_url": "ftp://example.com/x.tgz"}, "dataset_url=ftp://example.com/x.tgz"),
+    ("mocha.yml", {"mocha_cifar_max_iter": 0}, "max_iter"),
+]
+
+
+@pytest.mark.parametrize(("book", "extra", "message"), ROLE_CASES, ids=[next(iter(c[1])) for c in ROLE_CASES])
+def test_role_variables_refused_by_the_roles(aws, tmp_path: Path, book, extra, message) -> None:
+    proc = _role_play(book, tmp_path, **extra)
+    assert proc.returncode == 2, proc.stdout[-2000:]
+    assert message in proc.stdout, proc.stdout[-2000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert project_resources() == NOTHING
+
+
+def test_shell_metacharacters_in_a_tag_reach_aws_verbatim_and_no_shell(aws, tmp_path: Path) -> None:
+    """The role does not limit tag values (the CLI does); they go to AWS as data."""
+    canary = Path(f"/tmp/pwned-{uuid.uuid4().hex}")
+    value = f"x; touch {canary}; $(touch {canary}) `touch {canary}`"
+    proc = _role_play("provision.yml", tmp_path, ec2_gpu_deployment="meta", ec2_gpu_tags={"team": value})
+    try:
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        assert not canary.exists()
+        ec2 = boto3.client("ec2", region_name="us-east-1")
+        (inst,) = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+        assert {t["Key"]: t["Value"] for t in inst["Tags"]}["team"] == value
+    finally:
+        run_playbook(
+            "playbooks/teardown.yml", "-e", "ec2_gpu_deployment=meta", "-e", f"ec2_gpu_key_dir={tmp_path / 'keys'}",
+            env=ansible_env({"HOME": str(tmp_path)}),
+        )  # fmt: skip
+    assert project_resources() == NOTHING
+    assert not canary.exists()
