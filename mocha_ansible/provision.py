@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mocha_ansible import aws, lifecycle, results, sandbox
-from mocha_ansible.errors import ExitCode
+from mocha_ansible.errors import ExitCode, MochaAnsibleError
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
 from mocha_ansible.progress import Progress, StageResult, make_progress
@@ -261,7 +261,12 @@ class Provision:
         if s.target is not None:
             self.say(f"{headline} Resume with the same command; {s.target} keeps what converged.")
             return
-        live = _live(s)
+        try:
+            live = _live(s)
+        except MochaAnsibleError as exc:
+            self.say(f"{headline} Could not list what exists ({exc}).")
+            self.say(f"Resume with the same command once AWS answers, or remove it all: {self._teardown_command()}")
+            return
         self.say(f"{headline} {len(live)} instance(s) of deployment {s.deployment!r} exist now:")
         for inst in live:
             self.say(f"  {inst.instance_id} {inst.instance_type} {inst.state} in {inst.region}")
