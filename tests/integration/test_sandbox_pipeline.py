@@ -145,7 +145,8 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     assert box.containers("e2e") == []
 
 
-def test_interrupted_during_julia_build_resumes_without_a_second_instance(box: Sandbox) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_during_julia_build_resumes_without_a_second_instance(box: Sandbox, signum: int) -> None:
     proc = subprocess.Popen(
         box.argv("provision", "--sandbox", *box.flags, "--deployment", "resume", "--json"),
         cwd=ROOT, env=box.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -156,7 +157,7 @@ def test_interrupted_during_julia_build_resumes_without_a_second_instance(box: S
         seen.append(line)
         if '"stage_started"' in line and '"julia"' in line:
             time.sleep(3)  # inside the stage: the build packages are being installed
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             break
     rest, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, "".join(seen) + rest + err
