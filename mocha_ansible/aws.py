@@ -142,12 +142,14 @@ class Footprint:
     security_groups: list[dict[str, str]] = field(default_factory=list)
     key_pairs: list[dict[str, str]] = field(default_factory=list)
     launch_templates: list[dict[str, str]] = field(default_factory=list)
+    # Baked AMIs are kept by teardown unless asked (--amis), so they never make a footprint non-empty.
+    images: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def deployments(self) -> list[str]:
         """Every deployment with a resource here (an untagged one counts as "")."""
         names = {i.deployment for i in self.instances if i.state != "terminated"}
-        for group in (self.security_groups, self.key_pairs, self.launch_templates):
+        for group in (self.security_groups, self.key_pairs, self.launch_templates, self.images):
             names |= {r.get("deployment", "") for r in group}
         return sorted(names)
 
@@ -185,6 +187,15 @@ def footprint(region: str, deployment: str | None = None) -> Footprint:
             fp.key_pairs.append(
                 {"id": kp.get("KeyPairId", ""), "name": kp["KeyName"], "deployment": _tags(kp).get(TAG_DEPLOYMENT, "")}
             )
+        for image in ec2.describe_images(Owners=["self"], Filters=filters)["Images"]:
+            fp.images.append(
+                {
+                    "id": image["ImageId"],
+                    "name": image.get("Name", ""),
+                    "created": image.get("CreationDate", ""),
+                    "deployment": _tags(image).get(TAG_DEPLOYMENT, ""),
+                }
+            )
         for lt in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]:
             fp.launch_templates.append(
                 {
@@ -196,3 +207,9 @@ def footprint(region: str, deployment: str | None = None) -> Footprint:
     except Exception as exc:
         raise explain(exc, f"listing resources in {region}") from None
     return fp
+
+
+def newest_baked_image(region: str) -> dict[str, str] | None:
+    """The newest AMI that `bake` made in this account and region."""
+    images = footprint(region).images
+    return max(images, key=lambda i: i["created"]) if images else None

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from mocha_ansible import __version__, aws, lifecycle, results, sandbox
-from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError
+from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, cost_so_far, print_plan
@@ -206,6 +207,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
         json=args.json,
         verbosity=args.verbose,
         runs_dir=args.runs_dir,
+        ami_from_bake=args.ami_from_bake,
     )
     return Provision(settings, options, confirm_on_tty).run()
 
@@ -251,11 +253,59 @@ def cmd_status(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def _converged_versions(root: Path, deployment: str) -> dict[str, str] | None:
+    """Julia and Mocha versions of the newest successful provision of `deployment`."""
+    for run in reversed(results.list_runs(root)):
+        extravars = run.record.get("extravars", {})
+        if run.status != "ok" or extravars.get("ec2_gpu_deployment", "default") != deployment:
+            continue
+        for files in results.host_reports(run.path).values():
+            trained = files.get("results")
+            if isinstance(trained, dict) and trained.get("julia") and trained.get("mocha"):
+                return {"julia": str(trained["julia"]), "mocha": str(trained["mocha"])}
+    return None
+
+
+def cmd_bake(args: argparse.Namespace) -> int:
+    _use_sandbox(args)
+    root = results.runs_root(args.runs_dir)
+    versions = _converged_versions(root, args.deployment)
+    if versions is None:
+        raise PreflightRefused(
+            f"bake: no successful provision of deployment {args.deployment!r} with training results under {root}",
+            fix=f"mocha-ansible provision --deployment {args.deployment}",
+        )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"mocha-ansible-{args.deployment}-julia-{versions['julia']}-mocha-{versions['mocha']}-{stamp}"
+    tags = {"mocha-ansible:julia": versions["julia"], "mocha-ansible:mocha": versions["mocha"]}
+    run_dir = results.new_run_dir(root)
+    key_dir = sandbox.state_dir() / "keys" if args.sandbox else Path("~/.ssh").expanduser()
+    cancel = Cancel()
+    with cancel.installed():
+        report = lifecycle.bake(
+            args.region or default_values()["region"], args.deployment, name, tags,
+            key_dir=key_dir, progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
+        )  # fmt: skip
+    if cancel.requested is not None:
+        return ExitCode.INTERRUPTED
+    if report is None:
+        print(f"Bake failed; see the log under {run_dir}/ansible.")
+        return ExitCode.PLAY_FAILED
+    if args.sandbox:
+        sandbox.commit_container(report["source"], report["image_id"])
+    if args.json:
+        print(json.dumps({"type": "baked", **report}))
+    else:
+        print(f"Baked {report['image_id']} ({name}) from {report['source']}.")
+        print("Launch from it with: mocha-ansible provision --ami-from-bake")
+    return ExitCode.OK
+
+
 def cmd_teardown(args: argparse.Namespace) -> int:
     _use_sandbox(args)
     regions = _regions(args)
     before = [aws.footprint(r, args.deployment) for r in regions]
-    if all(fp.empty for fp in before):
+    if all(fp.empty and not (args.amis and fp.images) for fp in before):
         print("Nothing to tear down: no resource carries the mocha-ansible tags.")
         return ExitCode.OK
     if args.sandbox:
@@ -271,6 +321,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
             print(f"  key pair       {kp['name']} in {fp.region}")
         for lt in fp.launch_templates:
             print(f"  launch template {lt['name']} in {fp.region}")
+        for image in fp.images if args.amis else []:
+            print(f"  baked AMI      {image['id']} ({image['name']}) and its snapshots in {fp.region}")
     if not args.yes and not confirm_on_tty("Delete all of the above?"):
         print("Nothing deleted.")
         return ExitCode.OK
@@ -281,10 +333,15 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     with cancel.installed():
         res = lifecycle.teardown(
             regions, args.deployment, key_dir=key_dir, progress=progress, run_dir=run_dir, cancel=cancel,
-            sandbox_mode=args.sandbox,
+            sandbox_mode=args.sandbox, amis=args.amis,
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
+    if args.sandbox and args.amis:
+        sandbox.remove_baked_images(i["id"] for fp in before for i in fp.images)
+    kept = [i for fp in before for i in fp.images] if not args.amis else []
+    if kept:
+        print(f"  kept {len(kept)} baked AMI(s); `teardown --amis` deregisters them and deletes their snapshots")
     for name in res.containers:
         print(f"  removed container {name}")
     if res.left:
@@ -411,6 +468,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--down", action="store_true", help="With --sandbox: remove its containers and the emulator's state."
     )
+    p.add_argument(
+        "--ami-from-bake", action="store_true",
+        help="Launch from the newest AMI that `bake` made: Julia and Mocha are already there.",
+    )  # fmt: skip
 
     p = add(
         "preflight",
@@ -436,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
         if name == "teardown":
             p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")
+            p.add_argument("--amis", action="store_true", help="Also deregister baked AMIs and delete their snapshots.")
         if name == "ssh-config":
             p.add_argument(
                 "--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones."
@@ -443,6 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--ssh-config", default="~/.ssh/config", help="File --write edits (default: ~/.ssh/config).")
         if name != "status":
             p.add_argument("--key-dir", default="~/.ssh", help="Where the role saved created keys (default: ~/.ssh).")
+
+    p = add("bake", "Make an AMI of a converged instance, named after its Julia and Mocha versions.", cmd_bake)
+    p.add_argument("--region", help=f"Region of the instance (default: {defaults['region']}).")
+    p.add_argument("--deployment", default="default", help="Deployment to bake (default: default).")
+    p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator (and commit the container).")
 
     p = add("results", "List runs, or show one run's stages and fetched results.", cmd_results)
     p.add_argument("run_id", nargs="?", help="A run id from the list, or 'latest'.")

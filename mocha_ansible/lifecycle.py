@@ -6,6 +6,7 @@ deployment is deleted the same way whichever command asks.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def teardown(
     run_dir: Path,
     cancel: Cancel,
     sandbox_mode: bool = False,
+    amis: bool = False,
 ) -> TeardownResult:
     """Delete every tagged resource in `regions` (one deployment, or all), then recount."""
     ok = True
@@ -55,13 +57,13 @@ def teardown(
             job = PlaybookJob(
                 playbook=playbook("teardown.yml"),
                 ident=f"teardown-{region}-{name}",
-                extravars=_role_vars(region, name, key_dir, "absent"),
+                extravars={**_role_vars(region, name, key_dir, "absent"), "ec2_gpu_delete_amis": amis},
             )
             ok = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok and ok
             if cancel.requested is not None:
                 return TeardownResult(False)
     removed = sandbox.remove_containers(deployment) if sandbox_mode else []
-    left = [fp for fp in (aws.footprint(r, deployment) for r in regions) if not fp.empty]
+    left = [fp for fp in (aws.footprint(r, deployment) for r in regions) if not fp.empty or (amis and fp.images)]
     return TeardownResult(ok and not left, left, removed)
 
 
@@ -72,3 +74,28 @@ def power(
     extravars = {**_role_vars(regions[0], deployment, key_dir, state), "ec2_gpu_regions": regions[1:]}
     job = PlaybookJob(playbook=playbook("power.yml"), ident=f"power-{state}", extravars=extravars)
     return run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok
+
+
+def bake(
+    region: str,
+    deployment: str,
+    name: str,
+    tags: dict[str, str],
+    *,
+    key_dir: Path,
+    progress: Progress,
+    run_dir: Path,
+    cancel: Cancel,
+) -> dict[str, Any] | None:
+    """An AMI of the deployment's oldest instance; its id, name and source, or None on failure."""
+    extravars = {
+        **_role_vars(region, deployment, key_dir, "baked"),
+        "ec2_gpu_bake_name": name,
+        "ec2_gpu_bake_tags": tags,
+        "ec2_gpu_results_dir": str(run_dir),
+    }
+    job = PlaybookJob(playbook=playbook("bake.yml"), ident="bake", extravars=extravars)
+    if not run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok:
+        return None
+    report: dict[str, Any] = json.loads((run_dir / "ec2_gpu_bake.json").read_text(encoding="utf-8"))
+    return report

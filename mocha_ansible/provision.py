@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mocha_ansible import aws, lifecycle, results, sandbox
-from mocha_ansible.errors import ExitCode, MochaAnsibleError
+from mocha_ansible.errors import ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
 from mocha_ansible.progress import Progress, StageResult, make_progress
@@ -35,6 +35,7 @@ class Options:
     json: bool = False
     verbosity: int = 0
     runs_dir: str | None = None
+    ami_from_bake: bool = False
 
 
 class _Timeline:
@@ -145,6 +146,8 @@ class Provision:
         if opts.sandbox:
             with self.timeline.stage("sandbox"):
                 self._start_sandbox()
+        if opts.ami_from_bake:
+            self._use_baked_ami()
         with self.timeline.stage("preflight"):
             plan = run_preflight(
                 self.settings, sandbox_gcc=sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE] if opts.sandbox else None
@@ -161,6 +164,18 @@ class Provision:
             self.say("Nothing created.")
             return ExitCode.OK
         return self._converge()
+
+    def _use_baked_ami(self) -> None:
+        image = aws.newest_baked_image(self.settings.region)
+        if image is None:
+            raise PreflightRefused(
+                f"provision: --ami-from-bake found no baked AMI in {self.settings.region}",
+                fix="converge once, then `mocha-ansible bake`",
+            )
+        self.settings = self.settings.model_copy(update={"ami": image["id"]})
+        self.say(f"Launching from baked AMI {image['id']} ({image['name']})")
+        if self.options.sandbox:
+            self.image = sandbox.image_for(image["id"], self.image)
 
     def _start_sandbox(self) -> None:
         emu = sandbox.start_emulator()

@@ -331,6 +331,7 @@ def down(base: Path | None = None) -> dict[str, object]:
     """Remove every sandbox container, stop the emulator and delete its state."""
     base = base or state_dir()
     removed = remove_containers()
+    remove_baked_images()  # their AMIs go with the emulator's state
     stopped = stop_emulator(base)
     for name in ("emulator.log", "keys"):
         path = base / name
@@ -340,3 +341,39 @@ def down(base: Path | None = None) -> dict[str, object]:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     return {"containers": removed, "emulator_stopped": stopped}
+
+
+def baked_image_tag(ami_id: str) -> str:
+    return f"mocha-ansible/baked:{ami_id}"
+
+
+def commit_container(instance_id: str, ami_id: str) -> str:
+    """The sandbox's half of `bake`: the instance's container becomes the AMI's image."""
+    tag = baked_image_tag(ami_id)
+    res = _run(
+        ["docker", "commit", "--change", f"LABEL {SANDBOX_LABEL}.ami={ami_id}", f"mocha-sandbox-{instance_id}", tag]
+    )
+    if res.returncode != 0:
+        raise MochaAnsibleError(f"docker commit of mocha-sandbox-{instance_id} failed: {res.stderr.strip()[-300:]}")
+    return tag
+
+
+def remove_baked_images(ami_ids: Iterable[str] | None = None) -> list[str]:
+    """Delete the images of baked AMIs (all of them when `ami_ids` is None)."""
+    if not docker_ready():
+        return []
+    if ami_ids is None:
+        listed = _run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "mocha-ansible/baked"])
+        tags = listed.stdout.split()
+    else:
+        tags = [baked_image_tag(a) for a in ami_ids]
+    present = [t for t in tags if _run(["docker", "image", "inspect", t]).returncode == 0]
+    if present:
+        _run(["docker", "rmi", "-f", *present])
+    return present
+
+
+def image_for(ami_id: str, base: str) -> str:
+    """Containers of an instance launched from a baked AMI start from what was baked."""
+    tag = baked_image_tag(ami_id)
+    return tag if _run(["docker", "image", "inspect", tag]).returncode == 0 else base

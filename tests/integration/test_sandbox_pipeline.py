@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
 from mocha_ansible import sandbox
@@ -129,8 +130,13 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     ssh = box.cli("ssh-config", "--sandbox")
     assert "Host mocha-1" in ssh.stdout and f"docker exec -it {container} bash" in ssh.stdout
 
-    # The same deployment grown to three: the first instance is found, two join it.
-    fleet = box.provision("--deployment", "e2e", "--count", "3", "--json")
+    baked = box.cli("bake", "--sandbox", "--deployment", "e2e", "--json")
+    assert baked.returncode == 0, baked.stdout[-3000:] + baked.stderr
+    ami = json.loads(baked.stdout.splitlines()[-1])["image_id"]
+
+    # The same deployment grown to three: the first instance is found, two join it,
+    # launched from the baked AMI, so julia_build finds Julia there and builds nothing.
+    fleet = box.provision("--deployment", "e2e", "--count", "3", "--ami-from-bake", "--json")
     assert fleet.returncode == 0, fleet.stdout[-3000:] + fleet.stderr
     instances = box.resources()["instances"]
     assert len(instances) == 3 and instance in instances
@@ -138,11 +144,24 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     fleet_run = Path(json.loads(fleet.stdout.splitlines()[-1])["run_dir"])
     for inst in instances:
         assert json.loads((fleet_run / "hosts" / inst / "results.json").read_text())["iterations"] == 400
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=box.emulator.url,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    images = {i["InstanceId"]: i["ImageId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
+    for inst in set(instances) - {instance}:
+        assert images[inst] == ami
+        # One compile in the log: the baked one. A rebuild would have added a line.
+        assert box.docker_exec(f"mocha-sandbox-{inst}", "wc", "-l", "/var/tmp/make-runs.log").split()[0] == "1"
 
     down = box.cli("teardown", "--sandbox", "--yes")
     assert down.returncode == 0, down.stdout + down.stderr
+    assert "kept 1 baked AMI(s)" in down.stdout
     assert box.resources() == NOTHING
     assert box.containers("e2e") == []
+    assert [i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]] == [ami]
+    amis = box.cli("teardown", "--sandbox", "--yes", "--amis")
+    assert amis.returncode == 0, amis.stdout + amis.stderr
+    assert ec2.describe_images(Owners=["self"])["Images"] == []
+    assert sandbox.remove_baked_images([ami]) == [], "teardown --amis left the baked image"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
