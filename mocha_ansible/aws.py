@@ -42,8 +42,8 @@ def tag_filters(deployment: str | None = None) -> list[dict[str, Any]]:
     return filters
 
 
-def explain(exc: Exception, action: str) -> MochaAnsibleError:
-    """One line for an AWS failure, naming what to do."""
+def explain(exc: Exception, action: str, service: str = "ec2") -> MochaAnsibleError:
+    """One line for an AWS failure, naming what to do (and the IAM action it lacked)."""
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return PreflightRefused(
             f"{action}: no AWS credentials found",
@@ -68,7 +68,8 @@ def explain(exc: Exception, action: str) -> MochaAnsibleError:
             )
         if code in ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException"):
             return PreflightRefused(
-                f"{action}: permission denied ({code}: {msg})", fix="attach docs/iam-policy.json to your user"
+                f"{action}: missing permission {service}:{exc.operation_name} ({code})",
+                fix="attach docs/iam-policy.json to your user or role",
             )
         return MochaAnsibleError(f"{action}: AWS error {code}: {msg}")
     if isinstance(exc, botocore.exceptions.BotoCoreError):
@@ -80,7 +81,7 @@ def caller_identity(region: str) -> dict[str, str]:
     try:
         ident = client("sts", region).get_caller_identity()
     except Exception as exc:
-        raise explain(exc, "checking credentials") from None
+        raise explain(exc, "checking credentials", service="sts") from None
     return {"account": str(ident.get("Account", "")), "arn": str(ident.get("Arn", ""))}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mocha_ansible import __version__, aws, lifecycle, results, sandbox
+from mocha_ansible import __version__, aws, completion, lifecycle, plot, results, sandbox
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.progress import make_progress
@@ -408,7 +408,9 @@ def cmd_ssh_config(args: argparse.Namespace) -> int:
 def cmd_results(args: argparse.Namespace) -> int:
     root = results.runs_root(args.runs_dir)
     runs = results.list_runs(root)
-    if args.run_id is None:
+    if not args.run_id:
+        if args.plot:
+            raise ConfigError("results: --plot needs a run; accepted: results latest --plot, or several run ids")
         if args.json:
             print(
                 json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs])
@@ -419,15 +421,25 @@ def cmd_results(args: argparse.Namespace) -> int:
             for r in runs:
                 print(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
         return ExitCode.OK
-    match = [r for r in runs if r.run_id == args.run_id or (args.run_id == "latest" and r is runs[-1])]
-    if not match:
-        known = ", ".join(r.run_id for r in runs[-5:]) or "none"
-        raise ConfigError(f"results: no run {args.run_id!r} under {root}; accepted: latest or a run id ({known})")
-    run = match[0]
+    chosen = []
+    for wanted in args.run_id:
+        match = [r for r in runs if r.run_id == wanted or (wanted == "latest" and r is runs[-1])]
+        if not match:
+            known = ", ".join(r.run_id for r in runs[-5:]) or "none"
+            raise ConfigError(f"results: no run {wanted!r} under {root}; accepted: latest or a run id ({known})")
+        chosen.append(match[0])
+    if args.plot:
+        return _plot(chosen, args)
+    for run in chosen:
+        _show_run(run, args.json)
+    return ExitCode.OK
+
+
+def _show_run(run: results.RunSummary, json_mode: bool) -> None:
     reports = results.host_reports(run.path)
-    if args.json:
+    if json_mode:
         print(json.dumps({"run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
-        return ExitCode.OK
+        return
     print(f"run {run.run_id}: {run.status}")
     for stage in run.record.get("stage_results", []):
         print(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
@@ -435,6 +447,31 @@ def cmd_results(args: argparse.Namespace) -> int:
         print(f"  {host}: {', '.join(sorted(files))}")
         if "results" in files:
             print(f"    {training_summary(files['results'])}")
+            objective = plot.curves(files["results"])["objective"][1]
+            if objective:
+                print(f"    objective {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
+
+
+def _plot(chosen: list[results.RunSummary], args: argparse.Namespace) -> int:
+    series = [
+        (f"{run.run_id} {host}" if len(chosen) > 1 else host, files["results"])
+        for run in chosen
+        for host, files in results.host_reports(run.path).items()
+        if "results" in files
+    ]
+    if not series:
+        raise ConfigError(
+            f"results: run {chosen[0].run_id} has no training results to plot; accepted: a run whose mocha stage ran"
+        )
+    path = Path(args.out).expanduser() if args.out else chosen[0].path / "training.png"
+    plot.plot_runs(series, path)
+    print(json.dumps({"type": "plot", "path": str(path), "series": len(series)}) if args.json else f"Wrote {path}")
+    return ExitCode.OK
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    parser = build_parser()
+    print(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser), end="")
     return ExitCode.OK
 
 
@@ -511,8 +548,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deployment", default="default", help="Deployment to bake (default: default).")
     p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator (and commit the container).")
 
-    p = add("results", "List runs, or show one run's stages and fetched results.", cmd_results)
-    p.add_argument("run_id", nargs="?", help="A run id from the list, or 'latest'.")
+    p = sub.add_parser(
+        "completion", help="Print a shell completion script.", description='eval "$(mocha-ansible completion bash)"'
+    )
+    p.set_defaults(func=cmd_completion)
+    p.add_argument("shell", choices=("bash", "zsh"), help="bash or zsh")
+
+    p = add("results", "List runs, or show runs' stages and parsed training results (or --plot them).", cmd_results)
+    p.add_argument("run_id", nargs="*", help="Run ids from the list, or 'latest'; several overlay in --plot.")
+    p.add_argument("--plot", action="store_true", help="Write a PNG of objective and validation accuracy.")
+    p.add_argument("--out", metavar="FILE", help="PNG path (default: training.png in the first run's directory).")
     return parser
 
 

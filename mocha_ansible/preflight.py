@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import botocore
 import botocore.exceptions
 
 from mocha_ansible import aws
@@ -99,6 +100,41 @@ def _ami(settings: Settings, ec2: Any) -> Check:
     return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}")
 
 
+_DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
+
+
+def _permissions(settings: Settings, ec2: Any) -> Check:
+    """EC2's DryRun answers "you may" or "you may not" for the calls that create things."""
+    probes: list[tuple[str, dict[str, Any]]] = [
+        ("CreateSecurityGroup", {"GroupName": "mocha-ansible-dry-run", "Description": "permission check"}),
+        ("CreateKeyPair", {"KeyName": "mocha-ansible-dry-run"}),
+    ]
+    if settings.ami.startswith("ami-"):
+        run = {"ImageId": settings.ami, "InstanceType": settings.instance_type, "MinCount": 1, "MaxCount": 1}
+        probes.insert(0, ("RunInstances", run))
+    missing, unsure = [], []
+    for action, params in probes:
+        call = getattr(ec2, botocore.xform_name(action))
+        try:
+            call(DryRun=True, **params)
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _DENIED:
+                missing.append(f"ec2:{action}")
+            elif code != "DryRunOperation":
+                unsure.append(f"ec2:{action} ({code})")
+    if missing:
+        return Check(
+            "permissions",
+            "fail",
+            f"missing permission {', '.join(missing)}",
+            fix="attach docs/iam-policy.json to your user or role",
+        )
+    if unsure:
+        return Check("permissions", "warn", f"dry run inconclusive for {', '.join(unsure)}")
+    return Check("permissions", "ok", f"dry runs allowed: {', '.join('ec2:' + a for a, _ in probes)}")
+
+
 def _cost(settings: Settings) -> dict[str, Any]:
     facts = instance_type_facts()
     estimate: dict[str, Any] = _capacity().cost_estimate(
@@ -150,7 +186,7 @@ def run_preflight(settings: Settings, sandbox_gcc: str | None = None) -> Plan:
     if "provision" not in settings.stages:
         return plan
     ec2 = aws.client("ec2", settings.region)
-    plan.checks += [_offering(settings, ec2), _quota(settings, ec2), _ami(settings, ec2)]
+    plan.checks += [_permissions(settings, ec2), _offering(settings, ec2), _quota(settings, ec2), _ami(settings, ec2)]
     plan.cost = _cost(settings)
     n = settings.count
     plan.creates = [

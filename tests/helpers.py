@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mocha_ansible import sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 DOUBLES = ROOT / "tests" / "doubles"
@@ -44,3 +46,57 @@ def run_playbook(
         timeout=timeout,
         check=False,
     )
+
+
+NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+
+
+class Sandbox:
+    """One private sandbox (emulator state, runs, HOME) driven through the CLI."""
+
+    def __init__(self, base: Path, flags: list[str]) -> None:
+        self.base = base
+        self.flags = flags
+        (base / "home").mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(base / "home"),
+            "LANG": "C.UTF-8",
+            "MOCHA_ANSIBLE_RUNS_DIR": str(base / "runs"),
+            "MOCHA_ANSIBLE_SANDBOX_DIR": str(base / "state"),
+        }
+
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "mocha_ansible", *args]
+
+    def cli(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args), cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+    def provision(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.cli("provision", "--sandbox", *self.flags, *args)
+
+    @property
+    def emulator(self) -> sandbox.Emulator:
+        emu = sandbox.running_emulator(self.base / "state")
+        assert emu is not None, "the sandbox emulator is not running"
+        return emu
+
+    def resources(self) -> dict[str, list[str]]:
+        from tests.conftest import project_resources
+
+        return project_resources(endpoint_url=self.emulator.url)
+
+    def containers(self, deployment: str) -> list[str]:
+        return sandbox.containers(deployment)
+
+    def docker_exec(self, container: str, *cmd: str) -> str:
+        res = subprocess.run(["docker", "exec", container, *cmd], capture_output=True, text=True, check=True)
+        return res.stdout.strip()
+
+    def close(self) -> None:
+        subprocess.run(
+            self.argv("teardown", "--sandbox", "--yes"), cwd=ROOT, env=self.env, capture_output=True, check=False
+        )
+        sandbox.stop_emulator(self.base / "state")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,6 +67,10 @@ class FaultyEmulator:
             self.faults.clear()
             self.calls.clear()
         self._endpoint.reset()
+        # A test may have turned IAM checks on (sandbox.enforce_iam); the next one starts without.
+        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"inf", method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
 
     def _zone_of(self, response: BaseResponse) -> str | None:
         zone = response._get_param("Placement.AvailabilityZone")

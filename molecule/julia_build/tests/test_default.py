@@ -24,6 +24,16 @@ def test_make_user_reached_the_build(host):
     assert "USER=julia-build" in record
 
 
+def test_the_build_went_through_ccache_and_its_cache_stays(host):
+    record = host.file("/var/cache/mocha-ansible/julia/build-v0.5.0/build-record.txt").content_string
+    assert "USECCACHE = 1" in record and "CC=ccache " in record
+    assert "CCACHE_DIR=/var/cache/mocha-ansible/julia/ccache" in record
+    stats = host.run("CCACHE_DIR=/var/cache/mocha-ansible/julia/ccache ccache -s")
+    assert stats.rc == 0 and "cache" in stats.stdout.lower()
+    cached = host.run("find /var/cache/mocha-ansible/julia/ccache -type f | wc -l")
+    assert int(cached.stdout.strip()) > 0
+
+
 def test_both_versions_stay_installed_and_root_owned(host):
     for version in ("v0.4.7", "v0.5.0"):
         binary = host.file(f"/opt/julia/{version}/bin/julia")
