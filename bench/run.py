@@ -164,6 +164,14 @@ def main() -> int:
         "quick": args.quick,
         "repeat": args.repeat,
     }
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{time.strftime('%Y-%m-%d')}{'-quick' if args.quick else ''}.json"
+
+    def save() -> None:  # after each benchmark, so a late failure loses nothing measured
+        path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+    results["ec2"] = ec2_stage.measure(args.repeat)
+    save()
     with tempfile.TemporaryDirectory(prefix="mocha-bench-") as tmp:
         bench = Bench(Path(tmp), max_iter=400)
         try:
@@ -180,27 +188,25 @@ def main() -> int:
                 wrapper.append(seconds)
                 plain.append(bench.plain(f"conv{i}", host_stages))
                 bench.teardown()
+            changed = max(sum(s["changed"] for s in run.values()) for run in stage_runs)
+            results["converge"] = {
+                "first": first, "rerun": rerun, "rerun_stages": stage_runs, "rerun_changed_max": changed,
+            }  # fmt: skip
+            results["wrapper"] = {"cli": wrapper, "ansible_playbook": plain}
+            save()
             fleet: dict[int, list[float]] = {n: [] for n in sizes}
             for i in range(args.repeat):
                 for n in sizes:
                     seconds, _ = bench.cli(bench.provision_args(f"fleet{n}-{i}", stages, count=n))
                     fleet[n].append(seconds)
                     bench.teardown()
+                    results["fleet"] = {str(k): v for k, v in fleet.items() if v}
+                    save()
         finally:
             bench.teardown()
             sandbox.stop_emulator(Path(tmp) / "state")
-    ec2 = ec2_stage.measure(args.repeat)
-
-    changed = max(sum(s["changed"] for s in run.values()) for run in stage_runs)
-    results["converge"] = {"first": first, "rerun": rerun, "rerun_stages": stage_runs, "rerun_changed_max": changed}
-    results["wrapper"] = {"cli": wrapper, "ansible_playbook": plain}
-    results["fleet"] = {str(n): v for n, v in fleet.items()}
-    results["ec2"] = ec2
 
     print_table(results, stages, sizes)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{time.strftime('%Y-%m-%d')}{'-quick' if args.quick else ''}.json"
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {path}")
     return 0
 

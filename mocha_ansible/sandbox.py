@@ -140,7 +140,10 @@ def enforce_iam(emu: Emulator, policy: dict[str, object], user: str = "mocha-ans
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
     iam.put_user_policy(UserName=user, PolicyName="mocha-ansible", PolicyDocument=json.dumps(policy))
-    req = urllib.request.Request(f"{emu.url}/moto-api/reset-auth", data=b"0", method="POST")  # noqa: S310
+    # A form content type would hide the body from moto; the count goes as plain text.
+    req = urllib.request.Request(  # noqa: S310
+        f"{emu.url}/moto-api/reset-auth", data=b"0", method="POST", headers={"Content-Type": "text/plain"}
+    )
     with urllib.request.urlopen(req, timeout=10):  # noqa: S310
         pass
     return Emulator(emu.pid, emu.port, (key["AccessKeyId"], key["SecretAccessKey"]))

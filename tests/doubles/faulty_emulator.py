@@ -68,7 +68,9 @@ class FaultyEmulator:
             self.calls.clear()
         self._endpoint.reset()
         # A test may have turned IAM checks on (sandbox.enforce_iam); the next one starts without.
-        req = urllib.request.Request(f"{self.url}/moto-api/reset-auth", data=b"inf", method="POST")
+        req = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth", data=b"inf", method="POST", headers={"Content-Type": "text/plain"}
+        )
         with urllib.request.urlopen(req, timeout=10):
             pass
 

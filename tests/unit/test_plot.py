@@ -50,7 +50,7 @@ def test_the_terminal_view_has_a_sparkline(tmp_path: Path, capsys: pytest.Captur
     _run(tmp_path, "i-0abc", 2.04)
     assert main(["--runs-dir", str(tmp_path), "results", "latest"]) == 0
     out = capsys.readouterr().out
-    assert "objective █▄▁ 2.300 -> 2.040" in out
+    assert "objective █▃▁ 2.300 -> 2.040" in out
     assert "backend cpu; 400/400 iterations" in out
 
 
