@@ -1,5 +1,5 @@
 """Canary secrets through the CLI: a successful run, a failing run, a -vvv run and a
-sandbox run. Every file they leave under the runs directory, HOME (~/.ansible, the
+full sandbox pipeline. Every file they leave under the runs directory, HOME (~/.ansible, the
 saved key), TMPDIR and the sandbox state (the emulator's log), and their captured
 stdout/stderr, are searched for the AWS secret key, the session token and the
 created private key's contents. The only allowed copy of the key is its own 0600 file.
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mocha_ansible import sandbox
+from tests.doubles import mirrors
 from tests.helpers import ROOT, VENV_BIN
 
 SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"
@@ -67,7 +68,8 @@ def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
     log = Path(loud.stdout.split("log: ")[-1].split()[0]).read_text()
     assert "ESTABLISH LOCAL CONNECTION" in log, "the -vvv run was not verbose: test is not testing"
     try:
-        boxed = _cli(world, *LAUNCH, "--sandbox", "--deployment", "boxed", "--stages", "provision,verify")
+        flags = mirrors.build(Path(world["sandbox"]).parent / "mirrors").flags()  # type: ignore[arg-type]
+        boxed = _cli(world, *LAUNCH, "--sandbox", "--deployment", "boxed", "--max-iter", "400", *flags)
     finally:
         sandbox.remove_containers("boxed")
         sandbox.stop_emulator(Path(world["sandbox"]))  # type: ignore[arg-type]

@@ -142,3 +142,12 @@ def test_status_and_teardown_look_in_every_region_a_run_could_use(tmp_path):
     assert _regions(args) == ["us-east-1", "eu-west-1", "us-west-2"]
     args = build_parser().parse_args(["--runs-dir", str(tmp_path), "status", "--region", "ap-south-1"])
     assert _regions(args) == ["ap-south-1"]
+
+
+def test_no_color_is_respected(monkeypatch):
+    from mocha_ansible.progress import RichProgress
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert RichProgress().console.no_color is True
+    monkeypatch.delenv("NO_COLOR")
+    assert RichProgress().console.no_color is False
