@@ -34,6 +34,7 @@ from mocha_ansible.cli import build_parser, settings_from_args
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
 from tests.doubles import mirrors
+from tests.helpers import Sandbox
 
 ROOT = project_dir()
 VENV_BIN = Path(sys.executable).parent
@@ -44,14 +45,8 @@ class Bench:
         self.base = base
         self.mirror_flags = mirrors.build(base / "mirrors").flags()
         self.max_iter = max_iter
-        (base / "home").mkdir(exist_ok=True)
-        self.env = {
-            "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": str(base / "home"),
-            "LANG": "C.UTF-8",
-            "MOCHA_ANSIBLE_RUNS_DIR": str(base / "runs"),
-            "MOCHA_ANSIBLE_SANDBOX_DIR": str(base / "state"),
-        }
+        # The same private environment (HOME, runs, sandbox state) the sandbox tests use.
+        self.env = Sandbox(base, self.mirror_flags).env
 
     def provision_args(self, deployment: str, stages: str, count: int = 1) -> list[str]:
         return [
