@@ -188,15 +188,7 @@ def footprint(region: str, deployment: str | None = None) -> Footprint:
             fp.key_pairs.append(
                 {"id": kp.get("KeyPairId", ""), "name": kp["KeyName"], "deployment": _tags(kp).get(TAG_DEPLOYMENT, "")}
             )
-        for image in ec2.describe_images(Owners=["self"], Filters=filters)["Images"]:
-            fp.images.append(
-                {
-                    "id": image["ImageId"],
-                    "name": image.get("Name", ""),
-                    "created": image.get("CreationDate", ""),
-                    "deployment": _tags(image).get(TAG_DEPLOYMENT, ""),
-                }
-            )
+        fp.images = _baked_images(ec2, filters)
         for lt in ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"]:
             fp.launch_templates.append(
                 {
@@ -210,7 +202,22 @@ def footprint(region: str, deployment: str | None = None) -> Footprint:
     return fp
 
 
+def _baked_images(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {
+            "id": image["ImageId"],
+            "name": image.get("Name", ""),
+            "created": image.get("CreationDate", ""),
+            "deployment": _tags(image).get(TAG_DEPLOYMENT, ""),
+        }
+        for image in ec2.describe_images(Owners=["self"], Filters=filters)["Images"]
+    ]
+
+
 def newest_baked_image(region: str) -> dict[str, str] | None:
-    """The newest AMI that `bake` made in this account and region."""
-    images = footprint(region).images
+    """The newest AMI that `bake` made in this account and region (one DescribeImages call)."""
+    try:
+        images = _baked_images(client("ec2", region), tag_filters())
+    except Exception as exc:
+        raise explain(exc, f"looking for baked AMIs in {region}") from None
     return max(images, key=lambda i: i["created"]) if images else None

@@ -105,11 +105,15 @@ def sandbox_notes(settings: Settings, image: str) -> list[str]:
     ]
 
 
+def _regions(settings: Settings) -> list[str]:
+    """Every region the deployment may be in: its own, then the failover candidates."""
+    return list(dict.fromkeys([settings.region, *settings.regions]))
+
+
 def _live(settings: Settings) -> list[aws.Instance]:
-    regions = list(dict.fromkeys([settings.region, *settings.regions]))
     return [
         i
-        for r in regions
+        for r in _regions(settings)
         for i in aws.footprint(r, settings.deployment).instances
         if i.state not in ("terminated", "shutting-down")
     ]
@@ -299,7 +303,7 @@ class Provision:
             return
         with self.timeline.stage("destroy") as stage:
             res = lifecycle.teardown(
-                list(dict.fromkeys([s.region, *s.regions])),
+                _regions(s),
                 s.deployment,
                 key_dir=self.key_dir,
                 progress=self.progress,
@@ -319,10 +323,11 @@ class Provision:
             return True
         live = _live(s)
         spent, complete = cost_so_far(live)
-        self.say(
-            f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)")
-        )
-        regions = list(dict.fromkeys([s.region, *s.regions]))
+        note = "" if complete else " (some types are not in the price table)"
+        if self.options.sandbox:
+            note += " (what AWS would bill; the sandbox bills nothing)"
+        self.say(f"Estimated cost so far: ${spent:.2f}{note}")
+        regions = _regions(s)
         if s.after == "keep":
             for inst in live:
                 expires = inst.expires.astimezone(UTC).isoformat(timespec="minutes") if inst.expires else "never"
