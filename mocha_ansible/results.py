@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,9 +26,17 @@ def runs_root(override: str | None = None) -> Path:
     return Path(state) / "mocha-ansible" / "runs"
 
 
+# A run directory is this tool's only by both its name and the marker it wrote, so
+# rotation can never delete a folder that merely sits in the runs root (--runs-dir ~
+# holds .ssh; --runs-dir . in a checkout holds .git).
+RUN_NAME = re.compile(r"^\d{8}-\d{6}-\d{6}$")
+RUN_MARKER = ".mocha-ansible-run"
+
+
 def new_run_dir(root: Path, keep: int = DEFAULT_KEEP) -> Path:
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(root, 0o700)
+    if not root.exists():
+        # Private from the start; a root that exists already is the user's, mode and all.
+        root.mkdir(parents=True, mode=0o700)
     while True:
         # Sortable to the microsecond, so rotation removes the oldest.
         run_dir = root / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -36,13 +45,25 @@ def new_run_dir(root: Path, keep: int = DEFAULT_KEEP) -> Path:
             break
         except FileExistsError:
             continue
+    (run_dir / RUN_MARKER).write_text("made by mocha-ansible; rotated with the runs beside it\n", encoding="utf-8")
     rotate(root, keep)
     return run_dir
 
 
+def is_run_dir(path: Path) -> bool:
+    """A folder this tool made: its name pattern and its marker (run.json for older runs)."""
+    if path.is_symlink() or not path.is_dir() or not RUN_NAME.match(path.name):
+        return False
+    return (path / RUN_MARKER).is_file() or (path / RUN_RECORD).is_file()
+
+
+def _run_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if is_run_dir(p)) if root.is_dir() else []
+
+
 def rotate(root: Path, keep: int) -> list[Path]:
-    """Delete the oldest run directories beyond `keep`; return what was removed."""
-    runs = sorted(p for p in root.iterdir() if p.is_dir())
+    """Delete the oldest of this tool's run directories beyond `keep`; return what was removed."""
+    runs = _run_dirs(root)
     doomed = runs[: max(0, len(runs) - keep)]
     for path in doomed:
         shutil.rmtree(path, ignore_errors=True)
@@ -68,10 +89,8 @@ def write_record(run_dir: Path, record: dict[str, Any]) -> None:
 
 
 def list_runs(root: Path) -> list[RunSummary]:
-    if not root.is_dir():
-        return []
     out = []
-    for path in sorted(p for p in root.iterdir() if p.is_dir()):
+    for path in _run_dirs(root):
         record_file = path / RUN_RECORD
         try:
             record = json.loads(record_file.read_text(encoding="utf-8"))
