@@ -449,7 +449,8 @@ def _show_run(run: results.RunSummary, json_mode: bool) -> None:
             print(f"    {training_summary(files['results'])}")
             objective = plot.curves(files["results"])["objective"][1]
             if objective:
-                print(f"    objective {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
+                mark = f" ({results.DOUBLE_SOURCE})" if results.from_double(files["results"]) else ""
+                print(f"    objective{mark} {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
 
 
 def _plot(chosen: list[results.RunSummary], args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from mocha_ansible.errors import MochaAnsibleError
+from mocha_ansible.results import DOUBLE_LABEL, DOUBLE_SOURCE, from_double
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -36,12 +37,18 @@ def plot_runs(series: Sequence[tuple[str, dict[str, Any]]], path: Path) -> Any:
         raise MochaAnsibleError("results --plot needs matplotlib", fix="pip install 'mocha-ansible[plot]'") from None
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_obj, ax_acc = fig.subplots(1, 2)
-    for label, report in series:
+    doubles = 0
+    for name, report in series:
+        double = from_double(report)
+        doubles += double
+        label = f"{name} ({DOUBLE_SOURCE})" if double else name
         data = curves(report)
         ax_obj.plot(*data["objective"], marker=".", label=label)
         ax_acc.plot(*data["accuracy"], marker="o", label=label)
     ax_obj.set(title="Training objective", xlabel="iteration", ylabel="objective (loss)")
     ax_acc.set(title="Validation accuracy", xlabel="iteration", ylabel="accuracy (%)")
+    if doubles:
+        fig.suptitle(f"{DOUBLE_LABEL}: {doubles} of {len(series)} series came from a stand-in for Mocha", color="red")
     for ax in (ax_obj, ax_acc):
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")

@@ -115,8 +115,17 @@ def host_reports(run_dir: Path) -> dict[str, dict[str, Any]]:
     return reports
 
 
+# mocha_cifar's results.json names where its numbers come from (the role's log parser).
+DOUBLE_SOURCE = "test-double"
+DOUBLE_LABEL = "TEST DOUBLE, not a training result"
+
+
+def from_double(report: dict[str, Any]) -> bool:
+    return report.get("source") == DOUBLE_SOURCE
+
+
 def training_summary(report: dict[str, Any]) -> str:
-    """One line from mocha_cifar's results.json."""
+    """One line from mocha_cifar's results.json; a stand-in's numbers say so first."""
     objective = report.get("objective") or []
     final_obj = objective[-1]["obj_val"] if objective else None
     parts = [
@@ -127,4 +136,5 @@ def training_summary(report: dict[str, Any]) -> str:
         f"{report['seconds_per_200_iter']} s per 200 iterations" if report.get("seconds_per_200_iter") else None,
         f"Julia {report.get('julia', '?')}, Mocha {report.get('mocha', '?')}",
     ]
-    return "; ".join(p for p in parts if p)
+    line = "; ".join(p for p in parts if p)
+    return f"{DOUBLE_LABEL}: {line}" if from_double(report) else line
