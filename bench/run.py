@@ -33,6 +33,7 @@ from mocha_ansible import sandbox
 from mocha_ansible.cli import build_parser, settings_from_args
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
+from mocha_ansible.provision import sandbox_sources
 from tests.doubles import mirrors
 from tests.helpers import Sandbox
 
@@ -83,8 +84,8 @@ class Bench:
                 update={"ami": sandbox.SANDBOX_AMI, "ssh_cidr": "127.0.0.1/32"}
             )
             run_dir = Path(tempfile.mkdtemp(dir=self.base))
-            mounts = sandbox.local_paths(settings.julia_repo, settings.mocha_source, settings.dataset_url)
-            job = build_job(settings, run_dir, False, 0, sandbox.role_overrides(sandbox.image_tag("12"), mounts))
+            overrides = sandbox.role_overrides(sandbox.image_tag("12"), sandbox_sources(settings))
+            job = build_job(settings, run_dir, False, 0, overrides)
         finally:
             os.environ.clear()
             os.environ.update(saved)

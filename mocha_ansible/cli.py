@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mocha_ansible import __version__, aws, completion, lifecycle, plot, results, sandbox
+from mocha_ansible import __version__, aws, completion, endpoint, lifecycle, plot, results, sandbox
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.progress import make_progress
@@ -233,10 +233,31 @@ def cmd_status(args: argparse.Namespace) -> int:
     instances = [i for r in regions for i in aws.footprint(r, args.deployment).instances]
     live = [i for i in instances if i.state != "terminated"]
     spent, complete = cost_so_far(live)
+    url = endpoint.endpoint_url()
+    emulated = not endpoint.is_aws_own(url)
+    # The cost guard's own report from each running instance's console, not arithmetic on tags.
+    guards = {i.instance_id: aws.guard_report(i.region, i.instance_id).state for i in live if i.state == "running"}
     if args.json:
-        rows = [{**i.as_dict(), "estimated_cost_usd": round(cost_so_far([i])[0], 4)} for i in live]
-        print(json.dumps({"instances": rows, "estimated_cost_usd": round(spent, 4), "cost_complete": complete}))
+        rows = [
+            {**i.as_dict(), "guard": guards.get(i.instance_id), "estimated_cost_usd": round(cost_so_far([i])[0], 4)}
+            for i in live
+        ]
+        print(
+            json.dumps(
+                {
+                    "instances": rows,
+                    "estimated_cost_usd": round(spent, 4),
+                    "cost_complete": complete,
+                    "emulated": emulated,
+                }
+            )
+        )
         return ExitCode.OK
+    if emulated:
+        print(
+            f"EMULATED: the endpoint {url} is not AWS's own; these instances, addresses and costs are the emulator's"
+            " (the cost is what AWS would bill; nothing is billed)."
+        )
     if not live:
         print("No instances carry the mocha-ansible tags in " + ", ".join(regions) + ".")
         return ExitCode.OK

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mocha_ansible import aws, lifecycle, results, sandbox
-from mocha_ansible.errors import ExitCode, MochaAnsibleError, PreflightRefused
+from mocha_ansible import aws, endpoint, lifecycle, results, sandbox
+from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
 from mocha_ansible.progress import Progress, StageResult, make_progress
@@ -105,6 +105,11 @@ def sandbox_notes(settings: Settings, image: str) -> list[str]:
     ]
 
 
+def sandbox_sources(settings: Settings) -> dict[str, str]:
+    """The role variables of the sources the hosts fetch, with the settings' values."""
+    return {ROLE_VARS[name]: getattr(settings, name) for name in sandbox.SOURCE_SETTINGS}
+
+
 def _regions(settings: Settings) -> list[str]:
     """Every region the deployment may be in: its own, then the failover candidates."""
     return list(dict.fromkeys([settings.region, *settings.regions]))
@@ -150,6 +155,8 @@ class Provision:
         if opts.sandbox:
             with self.timeline.stage("sandbox"):
                 self._start_sandbox()
+        elif self.settings.target is None:
+            self._keep_off_emulated_addresses()
         if opts.ami_from_bake:
             self._use_baked_ami()
         with self.timeline.stage("preflight"):
@@ -168,6 +175,27 @@ class Provision:
             self.say("Nothing created.")
             return ExitCode.OK
         return self._converge()
+
+    def _keep_off_emulated_addresses(self) -> None:
+        """Against an emulator, stop after the provision stage: its instances' addresses are made up."""
+        url = endpoint.endpoint_url()
+        if endpoint.is_aws_own(url):
+            return
+        stages = self.settings.stages
+        host_stages = [st for st in stages if st != "provision"]
+        if not host_stages:
+            return
+        if "provision" not in stages:
+            raise ConfigError(
+                f"option: --stages={','.join(stages)} needs real instances, and the endpoint {url} is not AWS's own"
+                " (its instance addresses are made up); accepted: --stages provision, or --sandbox"
+            )
+        self.say(
+            f"The endpoint {url} is not AWS's own: the addresses it reports are made up and belong to strangers,"
+            f" so nothing connects to them. Running the provision stage only, without the SSH wait (skipping"
+            f" {', '.join(host_stages)}); --sandbox runs those stages in local containers."
+        )
+        self.settings = self.settings.model_copy(update={"stages": ("provision",)})
 
     def _use_baked_ami(self) -> None:
         image = aws.newest_baked_image(self.settings.region)
@@ -199,8 +227,7 @@ class Provision:
         if not self.options.sandbox:
             return None
         s = self.settings
-        mounts = sandbox.local_paths(s.julia_repo, s.mocha_source, s.dataset_url)
-        overrides = sandbox.role_overrides(self.image, mounts)
+        overrides = sandbox.role_overrides(self.image, sandbox_sources(s))
         # The user's own -e wins over the sandbox's defaults.
         return {k: v for k, v in overrides.items() if k not in s.extra_vars}
 

@@ -337,23 +337,56 @@ SANDBOX_RELEASE = "12"
 IMAGE_GCC = {"12": "12.2.0", "11": "10.2.1"}
 
 
-def local_paths(*sources: str) -> list[str]:
-    """The controller paths among git sources and URLs, bound read-only into containers."""
-    paths = []
+# Where the controller's local sources appear inside a container. Outside any home
+# folder: a 0700 home (root's) would hide a mount below it from the unprivileged
+# build user, who clones and builds from it.
+CONTAINER_SOURCES = "/srv/mocha-ansible"
+# Settings whose values the hosts fetch; local paths and file:// URLs among them are
+# bound read-only into each container and rewritten to the container's view.
+SOURCE_SETTINGS = ("julia_repo", "mocha_source", "dataset_url")
+
+
+def _local_path(source: str) -> Path | None:
+    path = source.removeprefix("file://")
+    return Path(path) if path.startswith("/") else None
+
+
+def source_mounts(sources: Iterable[str]) -> dict[str, str]:
+    """Controller folder -> its read-only mount point in a container, for each local source."""
+    mounts: dict[str, str] = {}
     for source in sources:
-        path = source.removeprefix("file://")
-        if path.startswith("/"):
-            # A dataset URL names a file; its folder is what the container needs.
-            target = Path(path)
-            paths.append(str(target if target.is_dir() else target.parent))
-    return list(dict.fromkeys(paths))
+        path = _local_path(source)
+        if path is None:
+            continue
+        # A dataset URL names a file; its folder is what the container needs.
+        folder = str(path if path.is_dir() else path.parent)
+        mounts.setdefault(folder, f"{CONTAINER_SOURCES}/{len(mounts)}-{Path(folder).name}")
+    return mounts
 
 
-def role_overrides(image: str, mounts: list[str]) -> dict[str, object]:
-    """What differs from AWS: no SSH to wait for, no GPU to insist on, keys kept with the sandbox."""
+def in_container(source: str, mounts: dict[str, str]) -> str:
+    """`source` as a container sees it once `mounts` are bound."""
+    path = _local_path(source)
+    if path is None:
+        return source
+    for folder, mount in mounts.items():
+        if path == Path(folder) or Path(folder) in path.parents:
+            rewritten = mount + str(path)[len(folder) :]
+            return ("file://" + rewritten) if source.startswith("file://") else rewritten
+    return source
+
+
+def role_overrides(image: str, sources: dict[str, str]) -> dict[str, object]:
+    """What differs from AWS: containers for instances, local sources bound into them,
+    no SSH to wait for, no GPU to insist on, keys kept with the sandbox.
+
+    `sources`: role variable -> the value the settings give it (see SOURCE_SETTINGS).
+    """
+    mounts = source_mounts(sources.values())
     return {
         "mocha_sandbox_image": image,
-        "mocha_sandbox_mounts": mounts,
+        "mocha_sandbox_volumes": [f"{folder}:{mount}:ro" for folder, mount in mounts.items()],
+        **{var: in_container(value, mounts) for var, value in sources.items()},
         "ec2_gpu_wait_for_ssh": False,
         "ec2_gpu_key_dir": str(state_dir() / "keys"),
         "cuda_verify_required": False,

@@ -1,0 +1,82 @@
+"""Nothing connects to an address the emulator invented (issue 14, point 2).
+
+`provision` with the defaults runs against the emulator inside a loopback-only
+network namespace (unshare -n), under strace. Every connect() the CLI and its
+ansible-playbook children make is recorded; none may go to a non-loopback address.
+Inside the namespace such a mistake fails at once and reaches nobody; strace still
+records that it was tried.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, VENV_BIN
+
+pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is installed by scripts/bootstrap")
+
+# Runs inside `unshare -n`: its own emulator on the namespace's loopback, then the CLI.
+SCRIPT = r"""
+set -eu
+ip link set lo up
+eval "$("$PY" -c 'from mocha_ansible import sandbox; e = sandbox.start_emulator(); print(f"export AWS_ENDPOINT_URL={e.url}")')"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
+rc=0
+# The defaults, but for an AMI the emulator holds (it has no focal image for the preset).
+strace -f -qq -e trace=connect -o "$TRACE" "$PY" -m mocha_ansible provision --yes --json --ami "$AMI" > "$OUT" 2>&1 || rc=$?
+"$PY" -c '
+import boto3, json
+ec2 = boto3.client("ec2")
+print(json.dumps([i.get("PublicIpAddress") for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]))
+' > "$IPS"
+"$PY" -c 'from mocha_ansible import sandbox; sandbox.stop_emulator()'
+exit $rc
+"""
+
+_CONNECT = re.compile(r'connect\(\d+, \{sa_family=AF_INET6?, sin6?_port=htons\((\d+)\), (?:inet_pton\(AF_INET6, |sin_addr=inet_addr\()"([^"]+)"')
+
+
+def _is_loopback(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    trace, out, ips = tmp_path / "connect.trace", tmp_path / "out.jsonl", tmp_path / "ips.json"
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PY": sys.executable,
+        "AMI": "ami-785db401",  # in moto's built-in catalogue
+        "TRACE": str(trace),
+        "OUT": str(out),
+        "IPS": str(ips),
+        "MOCHA_ANSIBLE_RUNS_DIR": str(tmp_path / "runs"),
+        "MOCHA_ANSIBLE_SANDBOX_DIR": str(tmp_path / "state"),
+    }
+    proc = subprocess.run(
+        ["unshare", "-n", "bash", "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    output = out.read_text(encoding="utf-8") if out.exists() else ""
+    assert proc.returncode == 0, output[-3000:] + proc.stderr[-2000:]
+    assert "is not AWS's own" in output, output[-2000:]
+    invented = [ip for ip in json.loads(ips.read_text(encoding="utf-8")) if ip]
+    assert invented, "the emulator reported no public address; the test proves nothing"
+    connects = [(m.group(2), int(m.group(1))) for m in _CONNECT.finditer(trace.read_text(encoding="utf-8"))]
+    assert any(_is_loopback(addr) for addr, _ in connects), "strace saw no connect() at all; the trace is broken"
+    for addr in invented:
+        assert all(a != addr for a, _ in connects), f"connected to {addr}, an address the emulator invented"
+    strangers = sorted({(a, p) for a, p in connects if not _is_loopback(a)})
+    assert strangers == [], f"connect() to non-loopback addresses: {strangers}"
