@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import getpass
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -18,10 +17,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from mocha_ansible.errors import ConfigError
-from mocha_ansible.project import ROLES, project_dir, role_yaml
+from mocha_ansible.project import ROLES, project_dir, role_python, role_yaml
 
 STAGES: tuple[str, ...] = ("provision", "verify", "julia", "mocha")
 ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
@@ -52,25 +51,70 @@ ROLE_VARS: dict[str, str] = {
 
 AFTER_CHOICES = ("keep", "stop", "terminate")
 
-AMI_PRESETS = ("ubuntu-20.04", "dlami-ubuntu", "amazon-linux-2")
+# The AMI presets are ec2_gpu's (vars/main.yml): the role resolves them.
+AMI_PRESETS: tuple[str, ...] = tuple(role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"])
 
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d{1,2}$")
-_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_AMI_ID_RE = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
-_JULIA_TAG_RE = re.compile(r"^v\d+\.\d+\.\d+$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
+# Roles whose vars/input_patterns.yml holds the patterns of their variables.
+_PATTERN_ROLES = ("ec2_gpu", "julia_build", "mocha_cifar")
+
 _TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*$")
-# git URLs (scheme://, scp-like user@host:path) and absolute paths. A leading "-"
-# would reach git as an option, and whitespace or control characters are never
-# part of a real URL.
-_GIT_SOURCE_RE = re.compile(r"^(?:(?:https?|git|ssh|file)://[^\s-][^\s]*|[\w.-]+@[\w.-]+:[^\s-][^\s]*|/[^\s]*)$")
-_DATASET_URL_RE = re.compile(r"^(?:https?|file)://[^\s]+$")
-_CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha224": 56, "sha256": 64, "sha384": 96, "sha512": 128}
+_GIT_ACCEPTED = "an https or git:// URL without user:password@, a file:/// URL, or an absolute path (no SSH)"
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}$|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?$")
 
 
 def _accepted(text: str) -> Any:
     return {"accepted": text}
+
+
+@cache
+def input_patterns() -> dict[str, str]:
+    """Role variable -> the regex its role's preflight asserts (roles/*/vars/input_patterns.yml)."""
+    patterns: dict[str, str] = {}
+    for role in _PATTERN_ROLES:
+        patterns.update(role_yaml(role, "vars/input_patterns.yml")[f"{role}_input_patterns"])
+    return patterns
+
+
+def matches_role_pattern(var: str, value: Any) -> bool:
+    """Whether `value` passes `var`'s pattern as the role's `is match(...)` judges it (re.match)."""
+    return isinstance(value, str) and re.match(input_patterns()[var], value) is not None
+
+
+def _setting_matches(setting: str, value: Any) -> bool:
+    return matches_role_pattern(ROLE_VARS[setting], value)
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region of every partition that this botocore knows (its bundled endpoints data)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
+
+
+def region_problem(value: Any) -> str | None:
+    """Why `value` is not a usable region name, or None: the role's pattern, then botocore's list."""
+    if not _setting_matches("region", value):
+        return "not an AWS region name" + (" (ISO regions are not supported)" if "-iso" in str(value) else "")
+    if value not in known_regions():
+        guess = difflib.get_close_matches(str(value), sorted(known_regions()), n=1)
+        return "names no AWS region botocore knows" + (f" (did you mean {guess[0]!r}?)" if guess else "")
+    return None
+
+
+def cidr_problem(value: str, open_world: bool) -> str:
+    """ec2_gpu's own CIDR check (its filter plugin), '' when it passes."""
+    check = role_python("ec2_gpu", "filter_plugins/ec2_gpu_cidr.py").ec2_gpu_cidr_problem
+    return str(check(value, open_world))
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, "true", "True", "yes", "on", 1, "1")
 
 
 class Settings(BaseModel):
@@ -80,15 +124,15 @@ class Settings(BaseModel):
 
     region: str = Field(
         description="AWS region to launch in.",
-        json_schema_extra=_accepted("an AWS region name such as us-east-1"),
+        json_schema_extra=_accepted("an AWS region name such as us-east-1 (no ISO regions)"),
     )
     regions: tuple[str, ...] = Field(
         description="Further regions tried in order when no zone of --region has capacity.",
-        json_schema_extra=_accepted("a comma-separated list of AWS region names"),
+        json_schema_extra=_accepted("a comma-separated list of AWS region names such as us-west-2"),
     )
     instance_type: str = Field(
         description="EC2 instance type. The tutorial used p2.xlarge (K80); g4dn/g5/p3 are current.",
-        json_schema_extra=_accepted("an EC2 instance type such as g4dn.xlarge"),
+        json_schema_extra=_accepted("an EC2 instance type such as g4dn.xlarge (a GPU family unless --no-cuda)"),
     )
     ami: str = Field(
         description=f"AMI id (ami-...) or a preset: {', '.join(AMI_PRESETS)}.",
@@ -100,7 +144,10 @@ class Settings(BaseModel):
     )
     ssh_cidr: str = Field(
         description="Who may SSH in (CIDR); empty detects your own address as a /32.",
-        json_schema_extra=_accepted("an IPv4 or IPv6 CIDR such as 203.0.113.7/32, or empty"),
+        json_schema_extra=_accepted(
+            "an IPv4 CIDR of /24 or narrower (203.0.113.7/32) or an IPv6 CIDR of /56 or narrower, without host bits;"
+            " empty detects your address; wider needs -e ec2_gpu_ssh_open_world=true"
+        ),
     )
     count: Annotated[int, Field(ge=1, le=32)] = Field(
         description="How many identical instances to converge.",
@@ -117,7 +164,7 @@ class Settings(BaseModel):
     )
     owner: str = Field(
         description="Owner tag on every resource; defaults to your login name.",
-        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-'"),
+        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-' (at most 63)"),
     )
     deployment: str = Field(
         description="Name of this fleet; re-runs find its instances by it, so nothing is launched twice.",
@@ -125,7 +172,7 @@ class Settings(BaseModel):
     )
     julia_version: str = Field(
         description="Julia tag to build, or latest-stable (the newest vX.Y.Z without -rc/-alpha/-beta).",
-        json_schema_extra=_accepted("a tag like v0.5.0, or latest-stable"),
+        json_schema_extra=_accepted("a tag like v0.5.0 (or v0.6.0-rc1), or latest-stable"),
     )
     pkg_manager: Literal["apt", "yum", "auto"] = Field(
         description="Package-manager flavor of the host; auto follows its facts.",
@@ -142,19 +189,21 @@ class Settings(BaseModel):
     )
     julia_repo: str = Field(
         description="Julia git repository: upstream, a mirror, or a local path (offline, the sandbox).",
-        json_schema_extra=_accepted("an https/git/ssh/file git URL, user@host:path, or an absolute path"),
+        json_schema_extra=_accepted(_GIT_ACCEPTED),
     )
     mocha_source: str = Field(
         description="Where Mocha comes from: pkg (Julia's package manager) or a git URL/path of a Mocha tree.",
-        json_schema_extra=_accepted("pkg, an https/git/ssh/file git URL, user@host:path, or an absolute path"),
+        json_schema_extra=_accepted("pkg, " + _GIT_ACCEPTED),
     )
     dataset_url: str = Field(
         description="CIFAR-10 binary archive to download (a mirror or a file:// URL works too).",
-        json_schema_extra=_accepted("an http, https or file URL"),
+        json_schema_extra=_accepted("an http, https or file:/// URL without user:password@"),
     )
     dataset_checksum: str = Field(
         description="Checksum the dataset download must match.",
-        json_schema_extra=_accepted("ALGORITHM:HEX with md5, sha1, sha224, sha256, sha384 or sha512"),
+        json_schema_extra=_accepted(
+            "ALGORITHM:HEX with md5, sha1, sha224, sha256, sha384 or sha512 and that digest's length of lowercase hex"
+        ),
     )
     after: Literal["keep", "stop", "terminate"] = Field(
         default="keep",
@@ -190,56 +239,55 @@ class Settings(BaseModel):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not _REGION_RE.match(v):
-            raise ValueError("not an AWS region name")
+        problem = region_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("regions")
     @classmethod
     def _regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [r for r in v if not _REGION_RE.match(r)]
-        if bad:
-            raise ValueError(f"{bad[0]!r} is not an AWS region name")
+        for region in v:
+            problem = region_problem(region)
+            if problem:
+                raise ValueError(f"{region!r} {problem.replace('not an', 'is not an')}")
         return v
 
     @field_validator("instance_type")
     @classmethod
     def _instance_type(cls, v: str) -> str:
-        if not _INSTANCE_TYPE_RE.match(v):
+        if not _setting_matches("instance_type", v):
             raise ValueError("not an EC2 instance type")
         return v
 
     @field_validator("ami")
     @classmethod
     def _ami(cls, v: str) -> str:
-        if v not in AMI_PRESETS and not _AMI_ID_RE.match(v):
+        if v not in AMI_PRESETS and not _setting_matches("ami", v):
             raise ValueError("neither an AMI id nor a preset")
         return v
 
     @field_validator("key_name")
     @classmethod
     def _key_name(cls, v: str) -> str:
-        if v and not _NAME_RE.match(v):
+        if not _setting_matches("key_name", v):
             raise ValueError("not a valid key pair name")
         return v
 
     @field_validator("owner", "deployment")
     @classmethod
-    def _name(cls, v: str) -> str:
-        if not _NAME_RE.match(v) or len(v) > 63:
+    def _name(cls, v: str, info: ValidationInfo) -> str:
+        if not v or not _setting_matches(str(info.field_name), v):
             raise ValueError("not a valid name")
         return v
 
     @field_validator("ssh_cidr")
     @classmethod
     def _ssh_cidr(cls, v: str) -> str:
-        if v:
-            try:
-                ipaddress.ip_network(v, strict=True)
-            except ValueError as exc:
-                raise ValueError(f"does not parse as a CIDR ({exc})") from None
-            if "/" not in v:
-                raise ValueError("has no prefix length")
+        # The width is judged across fields, once the world-open opt-in (-e) is known.
+        problem = cidr_problem(v, open_world=True)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("tags")
@@ -258,40 +306,36 @@ class Settings(BaseModel):
     @field_validator("julia_version")
     @classmethod
     def _julia_version(cls, v: str) -> str:
-        if v != "latest-stable" and not _JULIA_TAG_RE.match(v):
+        if not _setting_matches("julia_version", v):
             raise ValueError("not a release tag")
         return v
 
     @field_validator("julia_repo")
     @classmethod
     def _julia_repo(cls, v: str) -> str:
-        if not _GIT_SOURCE_RE.match(v) or not v.isprintable():
-            raise ValueError("not a git URL or an absolute path")
+        if not _setting_matches("julia_repo", v):
+            raise ValueError("not an accepted git URL or absolute path" + _url_hint(v))
         return v
 
     @field_validator("mocha_source")
     @classmethod
     def _mocha_source(cls, v: str) -> str:
-        if v != "pkg" and (not _GIT_SOURCE_RE.match(v) or not v.isprintable()):
-            raise ValueError("neither pkg nor a git URL or absolute path")
+        if not _setting_matches("mocha_source", v):
+            raise ValueError("neither pkg nor an accepted git URL or absolute path" + _url_hint(v))
         return v
 
     @field_validator("dataset_url")
     @classmethod
     def _dataset_url(cls, v: str) -> str:
-        if not _DATASET_URL_RE.match(v) or not v.isprintable():
-            raise ValueError("not an http, https or file URL")
+        if not _setting_matches("dataset_url", v):
+            raise ValueError("not an accepted http, https or file:/// URL" + _url_hint(v))
         return v
 
     @field_validator("dataset_checksum")
     @classmethod
     def _dataset_checksum(cls, v: str) -> str:
-        algo, _, digest = v.partition(":")
-        length = _CHECKSUM_LENGTHS.get(algo)
-        if length is None:
-            raise ValueError(f"unknown algorithm {algo!r}")
-        if len(digest) != length or not re.fullmatch(r"[0-9a-f]+", digest):
-            raise ValueError(f"{algo} needs {length} lowercase hex digits")
+        if not _setting_matches("dataset_checksum", v):
+            raise ValueError("not ALGORITHM:HEX with a known algorithm and its digest's length")
         return v
 
     @field_validator("target")
@@ -325,9 +369,17 @@ class Settings(BaseModel):
     @field_validator("extra_vars")
     @classmethod
     def _extra_vars(cls, v: dict[str, Any]) -> dict[str, Any]:
+        flagged = {var: name for name, var in ROLE_VARS.items()}
         for key, value in v.items():
             if not key.startswith(ROLE_PREFIXES):
                 raise ValueError(f"{key!r} is not a role variable")
+            if key in flagged:
+                # Passed through -e it would skip the flag's checks, across fields too.
+                name = flagged[key]
+                raise ValueError(
+                    f"{key} has a flag; use --{name.replace('_', '-')} (or the config key {name});"
+                    f" accepted: role variables that have no flag"
+                )
             problem = check_role_variable(key, value)
             if problem:
                 raise ValueError(problem)
@@ -341,6 +393,18 @@ class Settings(BaseModel):
             raise ValueError(
                 f"cuda=true needs a GPU instance type, and {self.instance_type} has no GPU"
                 f" [field: instance_type; accepted: a type from {', '.join(gpu_families)}]"
+            )
+        if self.target is None and "provision" in self.stages and family not in gpu_families and self.wants_gpu:
+            # ec2_gpu refuses it too, but only in the provision stage: say so before the plan.
+            raise ValueError(
+                f"instance_type={self.instance_type} has no NVIDIA GPU [field: instance_type; accepted: a type from"
+                f" {', '.join(gpu_families)}, or --no-cuda (or -e ec2_gpu_require_gpu=false) for a CPU-only run]"
+            )
+        open_world = _truthy(self.extra_vars.get("ec2_gpu_ssh_open_world", False))
+        wide = cidr_problem(self.ssh_cidr, open_world)
+        if wide:
+            raise ValueError(
+                f"ssh_cidr={self.ssh_cidr} {wide} [field: ssh_cidr; accepted: {_accepted_text('ssh_cidr')}]"
             )
         minor = ".".join(self.julia_version.lstrip("v").split(".")[:2])
         compat = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"]
@@ -363,11 +427,19 @@ class Settings(BaseModel):
             )
         return self
 
+    @property
+    def wants_gpu(self) -> bool:
+        """Whether ec2_gpu must launch a GPU type: not for --no-cuda or -e ec2_gpu_require_gpu=false."""
+        return self.cuda is not False and _truthy(self.extra_vars.get("ec2_gpu_require_gpu", True))
+
     def to_extravars(self) -> dict[str, Any]:
         """Role variables for this run. Secrets never go here."""
         dumped = self.model_dump()
         dumped["regions"] = list(self.regions)
         out = {var: dumped[name] for name, var in ROLE_VARS.items() if dumped[name] is not None}
+        if not self.wants_gpu:
+            # --no-cuda is a CPU-only run: ec2_gpu may launch a type without a GPU.
+            out["ec2_gpu_require_gpu"] = False
         out.update(self.extra_vars)
         return out
 
@@ -411,6 +483,12 @@ def check_role_variable(name: str, value: Any) -> str | None:
     role, spec = known[name]
     result = ArgumentSpecValidator({name: spec}).validate({name: value})
     if not result.error_messages:
+        if name in input_patterns() and not matches_role_pattern(name, result.validated_parameters[name]):
+            # The role's preflight asserts this pattern; refuse now, not after earlier stages ran.
+            return (
+                f"{name}={_short(value)} is invalid for role {role}{_url_hint(value)}; accepted: a value matching"
+                f" {input_patterns()[name]} (roles/{role}/vars/input_patterns.yml)"
+            )
         return None
     if spec.get("choices"):
         accepted = "one of " + ", ".join(str(c) for c in spec["choices"])
@@ -467,6 +545,10 @@ def known_keys() -> list[str]:
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """Read a YAML config file into a mapping, or raise a one-line ConfigError."""
+    if not str(path).strip():
+        raise ConfigError(
+            f"config: file {str(path)!r} is not readable (an empty path); accepted: a readable UTF-8 YAML file"
+        )
     p = Path(path).expanduser()
     try:
         text = p.read_text(encoding="utf-8")
@@ -548,6 +630,16 @@ def _accepted_text(field: str) -> str:
     info = Settings.model_fields.get(field)
     extra = info.json_schema_extra if info is not None and isinstance(info.json_schema_extra, dict) else {}
     return str(extra.get("accepted", "see --help"))
+
+
+def _url_hint(value: Any) -> str:
+    """A pointed reason for the commonest refusals of a URL."""
+    text = str(value)
+    if text.startswith("ssh://") or re.match(r"^[\w.-]+@[\w.-]+:", text):
+        return " (SSH sources are not supported: the host holds no key for the git server)"
+    if re.match(r"^\w+://[^/]*@", text):
+        return " (user:password@ would be stored in run records and logs)"
+    return ""
 
 
 def _short(value: Any) -> str:

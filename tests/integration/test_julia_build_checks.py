@@ -35,7 +35,7 @@ def _julia(tmp_path: Path, repo: str, *extra: str) -> subprocess.CompletedProces
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("version", ["v9.9.9", "0.4.7x"])
+@pytest.mark.parametrize("version", ["v9.9.9", "v0.4.8"])
 def test_missing_tag_lists_the_nearest(tmp_path, stand_in_repo, version):
     proc = _julia(tmp_path, stand_in_repo, "-e", f"julia_build_version={version}")
     assert proc.returncode != 0
@@ -56,6 +56,9 @@ def test_old_julia_on_a_new_gcc_is_refused_before_cloning(tmp_path, stand_in_rep
         ("julia_build_jobs=0", "jobs=0 (an integer >= 1, or auto"),
         ("julia_build_pkg_manager=pacman", "julia_build_pkg_manager"),
         ("julia_build_user=root", "user=root (not root)"),
+        # The pattern in vars/input_patterns.yml, the one the CLI reads too
+        ("julia_build_version=0.4.7x", "version=0.4.7x (accepted: a tag like v0.5.0"),
+        ("julia_build_repo_url=ssh://git@github.com/JuliaLang/julia.git", "no SSH"),
     ],
 )
 def test_bad_input(tmp_path, stand_in_repo, extra, message):

@@ -77,6 +77,31 @@ def test_bad_input(tmp_path, extra, message):
     assert proc.returncode != 0 and message in proc.stdout
 
 
+def test_the_inputs_the_cli_accepts_pass_the_roles_own_check(tmp_path):
+    """Issue 14.5: sha384 and a file:/// source passed the CLI; the role refused them after earlier stages."""
+    sha384 = "sha384:" + "0123456789abcdef" * 6
+    proc = _mocha(
+        tmp_path, check=True, mocha_cifar_dataset_checksum=sha384, mocha_cifar_source="file:///srv/Mocha.jl",
+        mocha_cifar_version="0.2.0",
+    )  # fmt: skip
+    inputs = proc.stdout.split("TASK [mocha_cifar : Check the inputs]", 1)[1].split("TASK [", 1)[0]
+    assert "ok: [localhost]" in inputs, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"mocha_cifar_source": "git@github.com:pluskid/Mocha.jl.git"}, "no SSH"),
+        ({"mocha_cifar_dataset_url": "https://user:token@example.com/x.tgz"}, "no user:password@"),
+        ({"mocha_cifar_version": 'v0.2.0"); run(`touch /tmp/pwned`); ("'}, "(like v0.2.0, or empty)"),
+    ],
+)
+def test_the_inputs_the_cli_refuses_fail_the_roles_own_check(tmp_path, extra, message):
+    proc = _mocha(tmp_path, **extra)
+    assert proc.returncode != 0 and message in proc.stdout
+    assert "TASK [mocha_cifar : Ask julia its version]" not in proc.stdout
+
+
 def test_auto_falls_back_to_the_cpu_with_a_warning(tmp_path):
     fact = {
         "gpu_present": True,
