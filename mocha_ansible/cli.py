@@ -7,8 +7,10 @@ Exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused,
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +26,15 @@ from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, cost_so_far, print_plan
 from mocha_ansible.results import training_summary
 from mocha_ansible.runner import Cancel
-from mocha_ansible.settings import STAGES, Settings, build_settings, default_values, load_config_file
+from mocha_ansible.settings import (
+    STAGES,
+    Settings,
+    build_settings,
+    default_values,
+    load_config_file,
+    matches_role_pattern,
+    region_problem,
+)
 
 EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted.
 Settings come from defaults < --config FILE < flags. See README.md for the config schema."""
@@ -72,10 +82,51 @@ def _key_value(value: str) -> tuple[str, str]:
     return key, val
 
 
+def _region_arg(value: str) -> str:
+    """--region of the subcommands that take no settings, judged as provision judges it."""
+    problem = region_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} {problem.replace('not an', 'is not an')}; accepted: an AWS region name such as us-east-1"
+        )
+    return value
+
+
+def _name_arg(var: str) -> Callable[[str], str]:
+    """--deployment/--owner: the role's own name pattern. An empty value must not widen to "all"."""
+
+    def convert(value: str) -> str:
+        if not matches_role_pattern(var, value) or not value:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a valid name; accepted: letters, digits, '.', '_' and '-' (at most 63)"
+            )
+        return value
+
+    convert.__name__ = "name"
+    return convert
+
+
+def _path_arg(kind: str) -> Callable[[str], str]:
+    """A path option: not empty or blank, and not an existing thing of the wrong kind."""
+
+    def convert(value: str) -> str:
+        path = Path(value.strip()).expanduser()
+        wrong = path.exists() and (path.is_dir() if kind == "file" else not path.is_dir())
+        if not value.strip() or value != value.strip() or wrong:
+            what = "is empty" if not value.strip() else f"is not a {kind}" if wrong else "has blanks around it"
+            raise argparse.ArgumentTypeError(f"{value!r} {what}; accepted: the path of a {kind}")
+        return value
+
+    convert.__name__ = kind
+    return convert
+
+
 def parse_extra_vars(values: Sequence[str]) -> dict[str, Any]:
     """ansible-playbook's -e forms: @FILE, a YAML/JSON mapping, or KEY=VALUE words."""
     out: dict[str, Any] = {}
     for raw in values:
+        if not raw.strip():
+            raise ConfigError(f"option: --extra-vars={raw!r} is empty; accepted: {EXTRA_VARS_FORMS}")
         if raw.startswith("@"):
             out.update(load_config_file(raw[1:]))
             continue
@@ -151,7 +202,7 @@ _FLAG_FIELDS = (
 def settings_from_args(args: argparse.Namespace) -> Settings:
     file_values: dict[str, Any] = {}
     source = "config"
-    if args.config:
+    if args.config is not None:
         file_values = load_config_file(args.config)
         source = str(args.config)
     flags: dict[str, Any] = {name: getattr(args, name) for name in _FLAG_FIELDS}
@@ -344,7 +395,7 @@ def cmd_teardown(args: argparse.Namespace) -> int:
             print(f"  launch template {lt['name']} in {fp.region}")
         for image in fp.images if args.amis else []:
             print(f"  baked AMI      {image['id']} ({image['name']}) and its snapshots in {fp.region}")
-    if not args.yes and not confirm_on_tty("Delete all of the above?"):
+    if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
         print("Nothing deleted.")
         return ExitCode.OK
     progress = make_progress(args.json)
@@ -382,10 +433,32 @@ SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write
 SSH_END = "# END mocha-ansible"
 
 
+_SSH_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+
+
+def _ssh_config_problem(inst: aws.Instance) -> str | None:
+    """Why an instance's AWS-side values may not go into ~/.ssh/config (anyone who may tag it wrote them)."""
+    user = inst.tags.get("mocha-ansible:ssh-user", "ubuntu")
+    if not _SSH_USER_RE.match(user):
+        return f"tag mocha-ansible:ssh-user={json.dumps(user)} is not a login name"
+    if inst.deployment and not matches_role_pattern("ec2_gpu_deployment", inst.deployment):
+        return f"tag {aws.TAG_DEPLOYMENT}={json.dumps(inst.deployment)} is not a deployment name"
+    try:
+        ipaddress.ip_address(str(inst.public_ip))
+    except ValueError:
+        return f"public address {json.dumps(inst.public_ip)} is not an IP address"
+    return None
+
+
 def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, sandbox_mode: bool = False) -> str:
+    """Host blocks for the running instances; one whose tags would smuggle in config lines is left out."""
     blocks = []
     for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
         if not inst.public_ip or inst.state != "running":
+            continue
+        problem = _ssh_config_problem(inst)
+        if problem:
+            print(f"mocha-ansible: warning: skipping {inst.instance_id}: {problem}", file=sys.stderr)
             continue
         deployment = inst.deployment or "default"
         lines = [
@@ -509,6 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--runs-dir",
+        type=_path_arg("folder"),
         help="Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -550,9 +624,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = add(name, text, func)
         p.add_argument(
-            "--region", action="append", help=f"Region to look in (repeatable; default: {defaults['region']})."
-        )
-        p.add_argument("--deployment", help="Only this deployment's resources (default: all of the project's).")
+            "--region", action="append", type=_region_arg,
+            help=f"Region to look in (repeatable; default: {defaults['region']}).",
+        )  # fmt: skip
+        p.add_argument(
+            "--deployment", type=_name_arg("ec2_gpu_deployment"),
+            help="Only this deployment's resources (default: all of the project's).",
+        )  # fmt: skip
         p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
         if name == "teardown":
             p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")
@@ -561,13 +639,22 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--write", action="store_true", help="Add the blocks to --ssh-config, replacing earlier ones."
             )
-            p.add_argument("--ssh-config", default="~/.ssh/config", help="File --write edits (default: ~/.ssh/config).")
+            p.add_argument(
+                "--ssh-config", default="~/.ssh/config", type=_path_arg("file"),
+                help="File --write edits (default: ~/.ssh/config).",
+            )  # fmt: skip
         if name != "status":
-            p.add_argument("--key-dir", default="~/.ssh", help="Where the role saved created keys (default: ~/.ssh).")
+            p.add_argument(
+                "--key-dir", default="~/.ssh", type=_path_arg("folder"),
+                help="Where the role saved created keys (default: ~/.ssh).",
+            )  # fmt: skip
 
     p = add("bake", "Make an AMI of a converged instance, named after its Julia and Mocha versions.", cmd_bake)
-    p.add_argument("--region", help=f"Region of the instance (default: {defaults['region']}).")
-    p.add_argument("--deployment", default="default", help="Deployment to bake (default: default).")
+    p.add_argument("--region", type=_region_arg, help=f"Region of the instance (default: {defaults['region']}).")
+    p.add_argument(
+        "--deployment", default="default", type=_name_arg("ec2_gpu_deployment"),
+        help="Deployment to bake (default: default).",
+    )  # fmt: skip
     p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator (and commit the container).")
 
     p = sub.add_parser(
@@ -579,7 +666,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("results", "List runs, or show runs' stages and parsed training results (or --plot them).", cmd_results)
     p.add_argument("run_id", nargs="*", help="Run ids from the list, or 'latest'; several overlay in --plot.")
     p.add_argument("--plot", action="store_true", help="Write a PNG of objective and validation accuracy.")
-    p.add_argument("--out", metavar="FILE", help="PNG path (default: training.png in the first run's directory).")
+    p.add_argument(
+        "--out", metavar="FILE", type=_path_arg("file"),
+        help="PNG path (default: training.png in the first run's directory).",
+    )  # fmt: skip
     return parser
 
 

@@ -35,7 +35,3 @@ class ConfigError(MochaAnsibleError):
 
 class PreflightRefused(MochaAnsibleError):
     exit_code = ExitCode.PREFLIGHT_REFUSED
-
-
-class PlayFailed(MochaAnsibleError):
-    exit_code = ExitCode.PLAY_FAILED

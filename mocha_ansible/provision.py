@@ -145,7 +145,11 @@ class Provision:
         self.progress = make_progress(options.json)
         self.timeline = _Timeline(self.progress)
         self.image = ""
-        self.key_dir = Path("~/.ssh").expanduser()
+        self.key_dir = self._key_dir(Path("~/.ssh"))
+
+    def _key_dir(self, default: Path) -> Path:
+        """Where ec2_gpu saves a created key: -e ec2_gpu_key_dir wins, so teardown deletes it there too."""
+        return Path(str(self.settings.extra_vars.get("ec2_gpu_key_dir", default))).expanduser()
 
     def say(self, text: str) -> None:
         self.progress.message(text)
@@ -212,7 +216,7 @@ class Provision:
     def _start_sandbox(self) -> None:
         emu = sandbox.start_emulator()
         os.environ.update(emu.env())
-        self.key_dir = sandbox.state_dir() / "keys"
+        self.key_dir = self._key_dir(sandbox.state_dir() / "keys")
         self.settings = self.settings.model_copy(
             update={
                 "ami": sandbox.SANDBOX_AMI if self.settings.ami == default_values()["ami"] else self.settings.ami,
@@ -253,10 +257,11 @@ class Provision:
                 s, self.progress, run_dir, cancel=cancel, verbosity=opts.verbosity, sandbox_vars=self._sandbox_vars()
             )
             self.timeline.stages += outcome.stages
+            results_status = "skipped"
             if cancel.requested is None:
                 with self.timeline.stage("results") as stage:
-                    stage["status"] = self._report_results(run_dir, outcome)
-            code = self._conclude(outcome, run_dir, cancel, before)
+                    stage["status"] = results_status = self._report_results(run_dir, outcome)
+            code = self._conclude(outcome, run_dir, cancel, before, results_ok=results_status != "failed")
         record["stage_results"] = [vars(st) for st in self.timeline.stages]
         record["recap"] = {h: vars(r) for h, r in outcome.recap.items()}
         record["status"] = {ExitCode.OK: "ok", ExitCode.INTERRUPTED: "interrupted"}.get(ExitCode(code), "failed")
@@ -276,13 +281,18 @@ class Provision:
         missing = [h for h in outcome.recap if h != "localhost" and "results" not in reports.get(h, {})]
         return "failed" if trained and outcome.ok and missing else ("ok" if reports else "skipped")
 
-    def _conclude(self, outcome: PipelineResult, run_dir: Path, cancel: Cancel, before: set[str]) -> int:
+    def _conclude(
+        self, outcome: PipelineResult, run_dir: Path, cancel: Cancel, before: set[str], *, results_ok: bool = True
+    ) -> int:
         s = self.settings
         if cancel.requested is not None:
             self._what_exists("Interrupted.")
             return ExitCode.INTERRUPTED
-        if not outcome.ok:
-            if not outcome.run.failed_tasks:
+        if not results_ok:
+            # Training ran but its numbers did not come home: a failure, and the hosts are kept for them.
+            self.say("The results stage failed: a host trained but sent back no results.json.")
+        if not outcome.ok or not results_ok:
+            if not outcome.ok and not outcome.run.failed_tasks:
                 # ansible-playbook stopped before any task failed (a syntax error, a missing
                 # executable, an unreachable inventory): its own last words are the reason.
                 self.say("ansible-playbook failed before any task did; its last output:")
@@ -392,12 +402,8 @@ class Provision:
         )
 
 
-def confirm_on_tty(question: str) -> bool:
-    from mocha_ansible.errors import ConfigError
-
+def confirm_on_tty(question: str, refusal: str = "provision: refusing to create billable resources") -> bool:
+    """Ask on a terminal; without one, refuse (exit 2) with `refusal`, naming the command and what it would do."""
     if not sys.stdin.isatty():
-        raise ConfigError(
-            "provision: refusing to create billable resources without confirmation on a non-interactive stdin",
-            fix="add --yes",
-        )
+        raise ConfigError(f"{refusal} without confirmation on a non-interactive stdin", fix="add --yes")
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

@@ -9,6 +9,7 @@ itself (exit code 2 is ansible-playbook's "a host failed"), against the emulator
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import uuid
@@ -18,6 +19,7 @@ import boto3
 import pytest
 
 from mocha_ansible.cli import main
+from mocha_ansible.settings import ROLE_VARS, default_values
 from tests.conftest import project_resources
 from tests.helpers import ansible_env, run_playbook
 
@@ -58,8 +60,8 @@ FLAG_CASES = [
     (["--julia-repo", "-oProxyCommand=touch /tmp/pwned"], "julia_repo", "git URL"),
     (["--julia-repo", "https://example.com/julia.git; rm -rf ~"], "julia_repo", "git URL"),
     (["--mocha-source", "pkg; reboot"], "mocha_source", "pkg, an https"),
-    (["--dataset-url", "ftp://example.com/cifar.tgz"], "dataset_url", "http, https or file URL"),
-    (["--dataset-url", "not a url"], "dataset_url", "http, https or file URL"),
+    (["--dataset-url", "ftp://example.com/cifar.tgz"], "dataset_url", "http, https or file:/// URL"),
+    (["--dataset-url", "not a url"], "dataset_url", "http, https or file:/// URL"),
     (["--dataset-checksum", "md5:xyz"], "dataset_checksum", "ALGORITHM:HEX"),
     (["--dataset-checksum", "crc32:abcd1234"], "dataset_checksum", "ALGORITHM:HEX"),
     (["--after", "pause"], "after", "keep, stop, terminate"),
@@ -72,11 +74,67 @@ FLAG_CASES = [
     (["--sandbox", "--target", "localhost"], "--target", "one of them"),
     (["--down"], "--down", "--sandbox --down"),
     (["-e", "ansible_user=root"], "extra_vars", "role variables whose names start with"),
-    (["-e", "ec2_gpu_count=abc"], "ec2_gpu_count", "an integer"),
-    (["-e", "julia_build_pkg_manager=zypper"], "julia_build_pkg_manager", "one of apt, yum, auto"),
+    (["-e", "ec2_gpu_root_volume_size=abc"], "ec2_gpu_root_volume_size", "an integer"),
+    (["-e", "ec2_gpu_root_volume_type=floppy"], "ec2_gpu_root_volume_type", "one of gp2, gp3"),
     (["-e", "ec2_gpu_cuont=1"], "ec2_gpu_cuont", "did you mean 'ec2_gpu_count'"),
     (["-e", "{not: [valid"], "--extra-vars", "a JSON/YAML mapping"),
     (["-e", "mocha_cifar_cuda_device=first"], "mocha_cifar_cuda_device", "an integer"),
+    # issue 14.5: values the roles refuse, refused by the CLI too (one set of patterns)
+    (["--mocha-source", "ssh://git@github.com/pluskid/Mocha.jl.git"], "mocha_source", "no SSH"),
+    (["--mocha-source", "git@github.com:pluskid/Mocha.jl.git"], "mocha_source", "no SSH"),
+    (["--julia-repo", "ssh://git@github.com/JuliaLang/julia.git"], "julia_repo", "no SSH"),
+    (["--region", "us-iso-east-1"], "region", "no ISO regions"),
+    (["--regions", "us-east-1,us-isob-east-1"], "regions", "AWS region names"),
+    (["--dataset-checksum", "sha256:abc"], "dataset_checksum", "that digest's length"),
+    (["--julia-version", "v0.5.0 "], "julia_version", "v0.5.0"),
+    # issue 14.7: empty, whitespace, the wrong family, and valid syntax that names nothing
+    (["--instance-type", "t2.micro"], "instance_type", "--no-cuda"),
+    (["--instance-type", "m5.large", "--stages", "provision"], "instance_type", "a type from"),
+    (["--region", " "], "region", "AWS region"),
+    (["--region", "us-east-9"], "region", "names no AWS region"),
+    (["--region", "US-EAST-1"], "region", "AWS region"),
+    (["--regions", "eu-west-9"], "regions", "AWS region names"),
+    (["--instance-type", ""], "instance_type", "such as g4dn.xlarge"),
+    (["--instance-type", " "], "instance_type", "such as g4dn.xlarge"),
+    (["--ami", ""], "ami", "ami-xxxxxxxx"),
+    (["--key-name", " "], "key_name", "key pair name"),
+    (["--ssh-cidr", " "], "ssh_cidr", "CIDR"),
+    (["--owner", ""], "owner", "letters, digits"),
+    (["--owner", " "], "owner", "letters, digits"),
+    (["--deployment", " "], "deployment", "letters, digits"),
+    (["--julia-version", ""], "julia_version", "v0.5.0"),
+    (["--julia-repo", ""], "julia_repo", "git:// URL"),
+    (["--julia-repo", " "], "julia_repo", "git:// URL"),
+    (["--mocha-source", ""], "mocha_source", "pkg, an https"),
+    (["--dataset-url", ""], "dataset_url", "file:/// URL"),
+    (["--dataset-checksum", ""], "dataset_checksum", "ALGORITHM:HEX"),
+    (["--count", ""], "--count", "an integer from 1 to 32"),
+    (["--max-hours", " "], "--max-hours", "greater than 0"),
+    (["--max-iter", ""], "--max-iter", "from 1 to 10000000"),
+    (["--pkg-manager", ""], "pkg_manager", "apt, yum or auto"),
+    (["--after", ""], "after", "keep, stop, terminate"),
+    (["--target", ""], "target", "localhost, a hostname"),
+    (["--target", " "], "target", "localhost, a hostname"),
+    (["--ssh-key", "", "--target", "gpu.example.com"], "ssh_key", "readable private key"),
+    (["--stages", ""], "stages", "subset of"),
+    (["--config", ""], "is not readable", "a readable UTF-8 YAML file"),
+    (["-e", ""], "--extra-vars", "KEY=VALUE"),
+    (["-e", " "], "--extra-vars", "KEY=VALUE"),
+    (["--tag", "=v"], "--tag", "KEY=VALUE"),
+    # issue 22: SSH CIDRs parsed strictly, and no user:password@ in URLs
+    (["--ssh-cidr", "1.2.3.4/0"], "ssh_cidr", "host bits"),
+    (["--ssh-cidr", "0.0.0.0/1"], "ssh_cidr", "ec2_gpu_ssh_open_world=true"),
+    (["--ssh-cidr", "0.0.0.0/0"], "ssh_cidr", "ec2_gpu_ssh_open_world=true"),
+    (["--ssh-cidr", "198.51.100.0/23"], "ssh_cidr", "/24 or narrower"),
+    (["--ssh-cidr", "2001:db8::/48"], "ssh_cidr", "/56 or narrower"),
+    (["--ssh-cidr", "2001:db8::1/56"], "ssh_cidr", "host bits"),
+    (["-e", "ec2_gpu_ssh_cidr=1.2.3.4/0"], "ec2_gpu_ssh_cidr", "use --ssh-cidr"),
+    (["--ssh-cidr", "0.0.0.0/1", "-e", "ec2_gpu_ssh_open_world=maybe"], "ec2_gpu_ssh_open_world", "true or false"),
+    (["--julia-repo", "https://user:token@github.com/JuliaLang/julia.git"], "julia_repo", "user:password@"),
+    (["--mocha-source", "https://token@github.com/pluskid/Mocha.jl.git"], "mocha_source", "user:password@"),
+    (["--dataset-url", "https://user:token@example.com/cifar.tgz"], "dataset_url", "user:password@"),
+    (["-e", '{"mocha_cifar_version": "0.2.0\\"); run(`id`); (\\""}'], "mocha_cifar_version", "input_patterns.yml"),
+    (["-e", "mocha_cifar_version=master"], "mocha_cifar_version", "input_patterns.yml"),
 ]
 
 # (config file text, or a special marker; field; accepted)
@@ -144,6 +202,98 @@ def test_bad_config_files(clean: Path, capsys: pytest.CaptureFixture[str], text,
     _assert_clean_refusal(code, captured.err, captured.out, field=field, accepted=accepted, tmp_path=clean)
 
 
+@pytest.mark.parametrize(("name", "var"), sorted(ROLE_VARS.items()), ids=sorted(ROLE_VARS.values()))
+def test_a_role_variable_that_has_a_flag_is_refused_in_extra_vars(
+    clean: Path, capsys: pytest.CaptureFixture[str], name: str, var: str
+) -> None:
+    """-e would override the flag in the extravars and skip its checks (issue 14.6)."""
+    value = default_values()[name]
+    pair = json.dumps({var: list(value) if isinstance(value, tuple) else value})
+    code = main(["provision", "--yes", "--ami", "ami-785db401", "--ssh-cidr", "203.0.113.7/32", "-e", pair])
+    captured = capsys.readouterr()
+    flag = "--" + name.replace("_", "-")
+    _assert_clean_refusal(code, captured.err, captured.out, field=var, accepted=f"use {flag}", tmp_path=clean)
+    assert f"the config key {name}" in captured.err
+
+
+def _seed_security_group() -> dict[str, list[str]]:
+    """One project-tagged security group, so a refused teardown has something to leave alone."""
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    tags = [
+        {"Key": "mocha-ansible:project", "Value": "mocha-ansible"},
+        {"Key": "mocha-ansible:deployment", "Value": "kept"},
+        {"Key": "mocha-ansible:owner", "Value": default_values()["owner"]},
+    ]
+    ec2.create_security_group(
+        GroupName="mocha-ansible-kept", Description="seed",
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": tags}],
+    )  # fmt: skip
+    return project_resources()
+
+
+# The subcommands that take no settings (issue 14.7): (argv, field, accepted).
+# "<file>" and "<dir>" stand for an existing file and folder of the wrong kind.
+SUBCOMMAND_CASES = [
+    (["teardown", "--yes", "--region", ""], "--region", "an AWS region name"),
+    (["teardown", "--yes", "--region", " "], "--region", "an AWS region name"),
+    (["teardown", "--yes", "--region", "us-iso-east-1"], "--region", "an AWS region name"),
+    (["teardown", "--yes", "--region", "us-east-9"], "--region", "names no AWS region"),
+    (["teardown", "--yes", "--deployment", ""], "--deployment", "letters, digits"),
+    (["teardown", "--yes", "--deployment", "a b"], "--deployment", "letters, digits"),
+    (["teardown", "--yes", "--key-dir", ""], "--key-dir", "the path of a folder"),
+    (["teardown", "--yes", "--key-dir", " "], "--key-dir", "the path of a folder"),
+    (["teardown", "--yes", "--key-dir", "<file>"], "--key-dir", "the path of a folder"),
+    (["status", "--region", ""], "--region", "an AWS region name"),
+    (["status", "--region", "moon-1"], "--region", "an AWS region name"),
+    (["status", "--deployment", " "], "--deployment", "letters, digits"),
+    (["ssh-config", "--region", ""], "--region", "an AWS region name"),
+    (["ssh-config", "--deployment", ""], "--deployment", "letters, digits"),
+    (["ssh-config", "--write", "--ssh-config", ""], "--ssh-config", "the path of a file"),
+    (["ssh-config", "--write", "--ssh-config", "<dir>"], "--ssh-config", "the path of a file"),
+    (["ssh-config", "--key-dir", " "], "--key-dir", "the path of a folder"),
+    (["bake", "--region", ""], "--region", "an AWS region name"),
+    (["bake", "--region", "us-east-9"], "--region", "names no AWS region"),
+    (["bake", "--deployment", ""], "--deployment", "letters, digits"),
+    (["results", "--out", "", "latest"], "--out", "the path of a file"),
+    (["results", "--out", "<dir>", "latest"], "--out", "the path of a file"),
+    (["results", ""], "no run ''", "latest or a run id"),
+    (["results", "nosuch"], "no run 'nosuch'", "latest or a run id"),
+    (["results", "--plot"], "--plot", "results latest --plot"),
+    (["--runs-dir", "", "status"], "--runs-dir", "the path of a folder"),
+    (["--runs-dir", "<file>", "results"], "--runs-dir", "the path of a folder"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "field", "accepted"), SUBCOMMAND_CASES, ids=[" ".join(c[0]) for c in SUBCOMMAND_CASES]
+)
+def test_bad_input_to_the_other_subcommands(clean: Path, capsys: pytest.CaptureFixture[str], argv, field, accepted):
+    before = _seed_security_group()
+    (clean / "a-file").write_text("x")
+    (clean / "a-dir").mkdir()
+    swap = {"<file>": str(clean / "a-file"), "<dir>": str(clean / "a-dir")}
+    code = main([swap.get(a, a) for a in argv])
+    captured = capsys.readouterr()
+    assert code == 2, f"exit {code}: {captured.err}"
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mocha-ansible: error: "), captured.err
+    assert field in lines[0] and accepted in lines[0], lines[0]
+    assert "Traceback" not in captured.err + captured.out
+    assert project_resources() == before, "a refused command must leave every resource as it was"
+    assert not (clean / "runs").exists()
+
+
+def test_teardown_without_a_terminal_names_itself(clean: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14.8: no TTY and no --yes: refuse as teardown, not as provision, and delete nothing."""
+    before = _seed_security_group()
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code = main(["teardown"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "teardown: refusing to delete" in err and "provision" not in err and "--yes" in err
+    assert project_resources() == before
+
+
 def _role_play(book: str, tmp_path: Path, **extra: object) -> subprocess.CompletedProcess[str]:
     extravars = {
         "ec2_gpu_key_dir": str(tmp_path / "keys"),
@@ -169,10 +319,21 @@ ROLE_CASES = [
     ("julia.yml", {"julia_build_pkg_manager": "zypper"}, "julia_build_pkg_manager must be one of"),
     ("mocha.yml", {"mocha_cifar_dataset_url": "ftp://example.com/x.tgz"}, "dataset_url=ftp://example.com/x.tgz"),
     ("mocha.yml", {"mocha_cifar_max_iter": 0}, "max_iter"),
+    # issue 14.5 / 22: the same patterns the CLI reads, asserted by the roles themselves
+    ("provision.yml", {"ec2_gpu_region": "us-iso-east-1"}, "region=us-iso-east-1"),
+    ("provision.yml", {"ec2_gpu_ssh_cidr": "1.2.3.4/0"}, "1.2.3.4/0 has host bits set"),
+    ("provision.yml", {"ec2_gpu_ssh_cidr": "0.0.0.0/1"}, "without the opt-in ec2_gpu_ssh_open_world=true"),
+    ("provision.yml", {"ec2_gpu_ssh_cidr": "2001:db8::/32"}, "/32 is wider than /56"),
+    ("julia.yml", {"julia_build_repo_url": "https://user:token@github.com/x.git"}, "repo_url=https://user:token@"),
+    ("mocha.yml", {"mocha_cifar_source": "ssh://git@github.com/pluskid/Mocha.jl.git"}, "no SSH"),
+    ("mocha.yml", {"mocha_cifar_version": 'v0.2.0"); run(`id`); ("'}, "version=v0.2.0"),
+    ("mocha.yml", {"mocha_cifar_dataset_checksum": "sha256:abc"}, "dataset_checksum=sha256:abc"),
 ]
 
 
-@pytest.mark.parametrize(("book", "extra", "message"), ROLE_CASES, ids=[next(iter(c[1])) for c in ROLE_CASES])
+@pytest.mark.parametrize(
+    ("book", "extra", "message"), ROLE_CASES, ids=[f"{k}={v}" for c in ROLE_CASES for k, v in c[1].items()]
+)
 def test_role_variables_refused_by_the_roles(aws, tmp_path: Path, book, extra, message) -> None:
     proc = _role_play(book, tmp_path, **extra)
     assert proc.returncode == 2, proc.stdout[-2000:]

@@ -151,3 +151,23 @@ def test_no_color_is_respected(monkeypatch):
     assert RichProgress().console.no_color is True
     monkeypatch.delenv("NO_COLOR")
     assert RichProgress().console.no_color is False
+
+
+@pytest.mark.parametrize(
+    ("tags", "public_ip", "reason"),
+    [
+        ({"mocha-ansible:ssh-user": "ubuntu\n  ProxyCommand touch /tmp/pwned"}, "198.51.100.7", "is not a login name"),
+        ({aws.TAG_DEPLOYMENT: "x\nHost *\n  ProxyCommand id"}, "198.51.100.7", "is not a deployment name"),
+        ({aws.TAG_DEPLOYMENT: "../../etc/passwd"}, "198.51.100.7", "is not a deployment name"),
+        ({}, "198.51.100.7\n  LocalCommand id", "is not an IP address"),
+    ],
+)
+def test_ssh_config_refuses_tag_values_that_would_become_config_lines(tmp_path, capsys, tags, public_ip, reason):
+    """Issue 22: anyone who may tag the instance writes these values; they must not reach ~/.ssh/config."""
+    bad = aws.Instance("us-east-1", "i-bad", "g4dn.xlarge", "running", public_ip, None, None, tags)
+    good = aws.Instance("us-east-1", "i-good", "g4dn.xlarge", "running", "198.51.100.8", None, None, {})
+    text = ssh_config_text([bad, good], tmp_path)
+    assert "i-bad" not in text and "ProxyCommand" not in text and "LocalCommand" not in text
+    assert "HostName 198.51.100.8" in text and text.count("Host ") == 1
+    err = capsys.readouterr().err
+    assert "warning: skipping i-bad" in err and reason in err
