@@ -15,19 +15,27 @@ ROLES: tuple[str, ...] = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar"
 PROJECT_TAG = "mocha-ansible"
 
 
+PACKAGE = Path(__file__).resolve().parent
+# A wheel carries the Ansible project here (setup.py copies it in at build time).
+PACKAGED_PROJECT = PACKAGE / "_project"
+
+
 @cache
 def project_dir() -> Path:
-    """The checkout holding playbooks/, roles/ and ansible.cfg.
+    """The folder holding playbooks/, roles/ and ansible.cfg.
 
-    MOCHA_ANSIBLE_PROJECT_DIR wins, for a package installed apart from its checkout.
+    The checkout this package sits in (a clone, an editable install), else the copy
+    inside an installed wheel. MOCHA_ANSIBLE_PROJECT_DIR wins, for a project of your own.
     """
     override = os.environ.get("MOCHA_ANSIBLE_PROJECT_DIR")
-    root = Path(override) if override else Path(__file__).resolve().parent.parent
-    if not (root / "playbooks" / "site.yml").is_file():
-        raise RuntimeError(
-            f"cannot find playbooks/site.yml under {root}; set MOCHA_ANSIBLE_PROJECT_DIR to the checkout"
-        )
-    return root
+    candidates = [Path(override)] if override else [PACKAGE.parent, PACKAGED_PROJECT]
+    for root in candidates:
+        if (root / "playbooks" / "site.yml").is_file():
+            return root
+    raise RuntimeError(
+        f"cannot find playbooks/site.yml under {' or '.join(map(str, candidates))}; reinstall mocha-ansible"
+        + (" or fix MOCHA_ANSIBLE_PROJECT_DIR" if override else "")
+    )
 
 
 def playbook(name: str) -> Path:
