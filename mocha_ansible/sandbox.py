@@ -385,6 +385,7 @@ def role_overrides(image: str, sources: dict[str, str]) -> dict[str, object]:
     mounts = source_mounts(sources.values())
     return {
         "mocha_sandbox_image": image,
+        "mocha_sandbox_id": sandbox_id(),
         "mocha_sandbox_volumes": [f"{folder}:{mount}:ro" for folder, mount in mounts.items()],
         **{var: in_container(value, mounts) for var, value in sources.items()},
         "ec2_gpu_wait_for_ssh": False,
@@ -393,24 +394,33 @@ def role_overrides(image: str, sources: dict[str, str]) -> dict[str, object]:
     }
 
 
-def _container_filter(deployment: str | None) -> list[str]:
-    args = ["--filter", f"label={SANDBOX_LABEL}"]
+def sandbox_id(base: Path | None = None) -> str:
+    """Which sandbox a container belongs to: one per state folder (and so per emulator).
+
+    Two sandboxes on one machine (two users, parallel tests) never list, stop or
+    remove each other's containers or images.
+    """
+    return hashlib.sha256(str((base or state_dir()).resolve()).encode()).hexdigest()[:12]
+
+
+def _container_filter(deployment: str | None, base: Path | None) -> list[str]:
+    args = ["--filter", f"label={SANDBOX_LABEL}={sandbox_id(base)}"]
     if deployment is not None:
         args += ["--filter", f"label={DEPLOYMENT_LABEL}={deployment}"]
     return args
 
 
-def containers(deployment: str | None = None, *, running_only: bool = False) -> list[str]:
+def containers(deployment: str | None = None, *, running_only: bool = False, base: Path | None = None) -> list[str]:
+    """This sandbox's containers (of one deployment, or all)."""
     if not docker_ready():
         return []
-    res = _run(
-        ["docker", "ps", "--format", "{{.Names}}", *(() if running_only else ("-a",)), *_container_filter(deployment)]
-    )
+    listing = ["docker", "ps", "--format", "{{.Names}}", *(() if running_only else ("-a",))]
+    res = _run([*listing, *_container_filter(deployment, base)])
     return sorted(res.stdout.split()) if res.returncode == 0 else []
 
 
-def remove_containers(deployment: str | None = None) -> list[str]:
-    names = containers(deployment)
+def remove_containers(deployment: str | None = None, base: Path | None = None) -> list[str]:
+    names = containers(deployment, base=base)
     if names:
         res = _run(["docker", "rm", "-f", *names])
         if res.returncode != 0:
@@ -428,10 +438,10 @@ def stop_containers(deployment: str | None = None) -> list[str]:
 
 
 def down(base: Path | None = None) -> dict[str, object]:
-    """Remove every sandbox container, stop the emulator and delete its state."""
+    """Remove this sandbox's containers and baked images, stop its emulator and delete its state."""
     base = base or state_dir()
-    removed = remove_containers()
-    remove_baked_images()  # their AMIs go with the emulator's state
+    removed = remove_containers(base=base)
+    remove_baked_images(base=base)  # their AMIs go with the emulator's state
     stopped = stop_emulator(base)
     for name in ("emulator.log", "keys"):
         path = base / name
@@ -450,20 +460,22 @@ def baked_image_tag(ami_id: str) -> str:
 def commit_container(instance_id: str, ami_id: str) -> str:
     """The sandbox's half of `bake`: the instance's container becomes the AMI's image."""
     tag = baked_image_tag(ami_id)
-    res = _run(
-        ["docker", "commit", "--change", f"LABEL {SANDBOX_LABEL}.ami={ami_id}", f"mocha-sandbox-{instance_id}", tag]
-    )
+    labels = ["--change", f"LABEL {SANDBOX_LABEL}.ami={ami_id}", "--change", f"LABEL {SANDBOX_LABEL}={sandbox_id()}"]
+    res = _run(["docker", "commit", *labels, f"mocha-sandbox-{instance_id}", tag])
     if res.returncode != 0:
         raise MochaAnsibleError(f"docker commit of mocha-sandbox-{instance_id} failed: {res.stderr.strip()[-300:]}")
     return tag
 
 
-def remove_baked_images(ami_ids: Iterable[str] | None = None) -> list[str]:
-    """Delete the images of baked AMIs (all of them when `ami_ids` is None)."""
+def remove_baked_images(ami_ids: Iterable[str] | None = None, base: Path | None = None) -> list[str]:
+    """Delete the images of baked AMIs (all of this sandbox's when `ami_ids` is None)."""
     if not docker_ready():
         return []
     if ami_ids is None:
-        listed = _run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "mocha-ansible/baked"])
+        mine = f"label={SANDBOX_LABEL}={sandbox_id(base)}"
+        listed = _run(
+            ["docker", "images", "--filter", mine, "--format", "{{.Repository}}:{{.Tag}}", "mocha-ansible/baked"]
+        )
         tags = listed.stdout.split()
     else:
         tags = [baked_image_tag(a) for a in ami_ids]

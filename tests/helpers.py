@@ -89,7 +89,7 @@ class Sandbox:
         return project_resources(endpoint_url=self.emulator.url)
 
     def containers(self, deployment: str) -> list[str]:
-        return sandbox.containers(deployment)
+        return sandbox.containers(deployment, base=self.base / "state")
 
     def docker_exec(self, container: str, *cmd: str) -> str:
         res = subprocess.run(["docker", "exec", container, *cmd], capture_output=True, text=True, check=True)

@@ -71,7 +71,7 @@ def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
         flags = mirrors.build(Path(world["sandbox"]).parent / "mirrors").flags()  # type: ignore[arg-type]
         boxed = _cli(world, *LAUNCH, "--sandbox", "--deployment", "boxed", "--max-iter", "400", *flags)
     finally:
-        sandbox.remove_containers("boxed")
+        sandbox.remove_containers("boxed", base=Path(world["sandbox"]))  # type: ignore[arg-type]
         sandbox.stop_emulator(Path(world["sandbox"]))  # type: ignore[arg-type]
     assert boxed.returncode == 0, boxed.stdout[-3000:] + boxed.stderr
     outputs += [ok, failing, loud, boxed]
