@@ -7,6 +7,8 @@ it drives the role's parsing and compatibility logic, not a GPU.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,40 @@ def test_disabled_role_does_nothing(tmp_path):
     assert proc.returncode == 0
     assert report is None and calls == []
     assert not (tmp_path / "facts.d").exists()
+
+
+NOBODY = 65534
+
+
+@pytest.mark.parametrize("plant", ["foreign-owner", "link", "open-mode", "foreign-parent"])
+def test_a_work_folder_others_control_is_refused_before_anything_runs(tmp_path, plant):
+    """Issue 22: root compiles and runs the SAXPY binary from the work folder, and
+    skips the compile when the binary is there, so a folder another user owns, can
+    write to or points elsewhere would let that user's binary run as root."""
+    work = tmp_path / "work"
+    if plant == "foreign-owner":
+        work.mkdir(mode=0o700)
+        os.chown(work, NOBODY, NOBODY)
+    elif plant == "link":
+        (tmp_path / "elsewhere").mkdir(mode=0o700)
+        work.symlink_to(tmp_path / "elsewhere")
+    elif plant == "open-mode":
+        work.mkdir()
+        work.chmod(0o777)
+    else:
+        parent = tmp_path / "shared"
+        parent.mkdir()
+        os.chown(parent, NOBODY, NOBODY)
+        work = parent / "work"
+    proc, _, calls = _verify(tmp_path, "h100-nvcc13", "-e", f"cuda_verify_work_dir={work}")
+    assert proc.returncode != 0
+    refusals = [line for line in proc.stdout.splitlines() if f"cuda_verify_work_dir={work}:" in line]
+    assert refusals and "accepted: a folder that user owns with mode 0700" in refusals[0]
+    assert not [c for c in calls if c.startswith("nvcc -arch")]
+    assert not (work / "saxpy.cu").exists()
+
+
+def test_the_work_folder_is_created_private(tmp_path):
+    _, _, calls = _verify(tmp_path, "h100-nvcc13")
+    assert [c for c in calls if c.startswith("nvcc -arch")]  # the smoke test got as far as compiling
+    assert stat.S_IMODE((tmp_path / "work").stat().st_mode) == 0o700

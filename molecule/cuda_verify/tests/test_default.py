@@ -26,4 +26,4 @@ def test_required_mode_wrote_its_own_fact(host):
 
 
 def test_nothing_was_compiled(host):
-    assert not host.file("/var/tmp/mocha-ansible/cuda_verify").exists
+    assert not host.file("/var/lib/mocha-ansible/cuda_verify").exists
