@@ -6,6 +6,7 @@ The repository is the TEST DOUBLE tests/doubles/julia_source_stand_in, created b
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -65,4 +66,26 @@ def test_bad_input(tmp_path, stand_in_repo, extra, message):
     proc = _julia(tmp_path, stand_in_repo, "-e", extra)
     assert proc.returncode != 0
     assert message in proc.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("make_user", "shown"),
+    [
+        ({"CC": "$(shell id > /tmp/pwned)"}, "CC='$(shell id > /tmp/pwned)'"),
+        ({"MARCH": "x86-64\\"}, "MARCH='x86-64\\\\'"),
+    ],
+)
+def test_make_user_values_make_would_expand_are_refused_before_anything(tmp_path, stand_in_repo, make_user, shown):
+    """Issue 22: Make.user is a makefile; $(shell ...) runs and a trailing backslash joins lines."""
+    proc = _julia(tmp_path, stand_in_repo, "-e", json.dumps({"julia_build_make_user": make_user}))
+    assert proc.returncode != 0
+    assert f"julia_build_make_user: {shown} is not a plain value; accepted:" in proc.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_malformed_commit_pin_is_refused(tmp_path, stand_in_repo):
+    proc = _julia(tmp_path, stand_in_repo, "-e", "julia_build_commit=abc123")
+    assert proc.returncode != 0
+    assert "julia_build_commit=abc123; accepted: auto, none, or a full 40-hex commit SHA" in proc.stdout
     assert not (tmp_path / "cache").exists()

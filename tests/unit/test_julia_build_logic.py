@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from mocha_ansible.project import role_python
@@ -89,3 +90,24 @@ def test_epel_is_enabled_the_distros_way():
     assert by_mode["package"]["ansible.builtin.package"]["name"] == "epel-release"
     assert "amazon-linux-extras install -y epel" in by_mode["amazon-linux-extras"]["ansible.builtin.command"]["cmd"]
     assert by_mode["repo-flag"]["ansible.builtin.replace"]["path"] == "/etc/yum.repos.d/epel.repo"
+
+
+def test_plain_make_user_values_pass():
+    assert jb.julia_build_make_user_refusal({"MARCH": "x86-64", "USE_SYSTEM_LIBM": 1, "CC": "gcc-5"}) is None
+    assert jb.julia_build_make_user_refusal({"JULIA_CPU_TARGET": "generic;sandybridge,-xsaveopt"}) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["$(shell id > /tmp/x)", "x86-64\\", "gcc # comment", "`id`", '"quoted"', "two\nlines", True, ["x"]],
+)
+def test_make_user_values_make_would_expand_are_refused(value):
+    message = jb.julia_build_make_user_refusal({"MARCH": "x86-64", "CC": value})
+    assert message is not None and message.startswith("julia_build_make_user: CC=")
+    assert "\n" not in message and "no $, backslash, #" in message
+
+
+def test_the_commit_pins_name_full_shas_of_stable_tags():
+    table = yaml.safe_load((ROOT / "roles/julia_build/vars/julia_commits.yml").read_text())["julia_build_commits"]
+    assert table["pins"] and all(jb.STABLE_TAG.match(tag) for tag in table["pins"])
+    assert all(len(sha) == 40 and int(sha, 16) >= 0 for sha in table["pins"].values())

@@ -45,3 +45,19 @@ def test_fact_and_build_packages(host):
     assert fact["version"] == "v0.5.0" and fact["jobs"] == 3
     for pkg in ("gfortran", "cmake", "hdf5-tools", "libopenblas0", "m4", "pkg-config"):
         assert host.package(pkg).is_installed, pkg
+
+
+def test_no_sudo_on_the_host(host):
+    """Issue 14.4: prepare removed sudo; the role cloned, built and linked all the same."""
+    assert not host.exists("sudo")
+
+
+def test_the_build_tree_is_at_the_tags_commit(host):
+    tree = "/var/cache/mocha-ansible/julia/build-v0.5.0"
+    head = host.check_output(f"runuser -u julia-build -- git -C {tree} rev-parse HEAD")
+    tag = host.check_output("git -C /srv/julia-stand-in rev-parse 'v0.5.0^{commit}'")
+    assert head == tag
+
+
+def test_the_refused_pin_built_nothing(host):
+    assert not host.file("/opt/pinned").exists

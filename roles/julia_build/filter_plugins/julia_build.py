@@ -80,9 +80,28 @@ def julia_build_gcc_check(tag, gcc_version, table):
     )
 
 
+# A Make.user value is pasted into a makefile: $ expands (even $(shell ...)), a
+# trailing backslash joins the next line, # starts a comment. Only plain words
+# pass (; stays: JULIA_CPU_TARGET lists targets with it).
+MAKE_VALUE = re.compile(r"^[A-Za-z0-9 .,;_+=/:@%-]*\Z")
+
+
+def julia_build_make_user_refusal(make_user):
+    """None, or a one-line refusal naming the first Make.user entry make would not take literally."""
+    for key, value in sorted((make_user or {}).items()):
+        text = str(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not MAKE_VALUE.match(text):
+            return (
+                f"julia_build_make_user: {key}={text!r} is not a plain value; accepted: letters, digits, spaces"
+                " and . , ; _ + = / : @ % - (no $, backslash, #, quotes or backquotes)"
+            )
+    return None
+
+
 class FilterModule:
     def filters(self):
         return {
+            "julia_build_make_user_refusal": julia_build_make_user_refusal,
             "julia_build_tags": julia_build_tags,
             "julia_build_resolve": julia_build_resolve,
             "julia_build_gcc_check": julia_build_gcc_check,
