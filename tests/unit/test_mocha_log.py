@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import yaml
+
 from mocha_ansible.project import role_python
+from tests.helpers import ROOT
 
 parse = role_python("mocha_cifar", "filter_plugins/mocha_cifar.py").mocha_cifar_parse_log
 
@@ -87,3 +90,14 @@ def test_empty_log():
     r = parse("")
     assert r["iterations"] == 0 and r["objective"] == [] and r["seconds_per_200_iter"] is None
     assert r["wall_seconds"] is None and r["backend"] == "unknown"
+
+
+def test_the_default_dataset_checksum_is_the_tables_sha256_with_the_published_md5_beside_it():
+    """Issue 22: sha256 over md5 for the dataset, md5 kept as the published cross-check."""
+    role = ROOT / "roles" / "mocha_cifar"
+    table = yaml.safe_load((role / "vars" / "cifar10.yml").read_text())["mocha_cifar_cifar10"]
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text())
+    assert defaults["mocha_cifar_dataset_checksum"] == f"sha256:{table['sha256']}"
+    assert defaults["mocha_cifar_dataset_url"] == table["url"]
+    assert table["md5"] == "c32a1d4ab5d03f1284b67883e8d87530" and table["bytes"] == 170052171
+    assert table["sha256_source"] and table["md5_source"]

@@ -48,3 +48,25 @@ def test_dataset_was_converted(host):
 def test_hdf5_and_build_tools_came_from_real_apt(host):
     for pkg in ("hdf5-tools", "libhdf5-dev", "g++", "make"):
         assert host.package(pkg).is_installed, pkg
+
+
+def test_no_sudo_on_the_host(host):
+    """Issue 14.4: prepare removed sudo; the role ran all the same (runuser only)."""
+    assert not host.exists("sudo")
+
+
+def test_the_planted_marker_link_did_not_hand_roots_file_to_mocha(host):
+    """Issue 22: the stand-in's Pkg.test planted the marker as a link to /etc/mocha-victim."""
+    assert host.file("/var/lib/mocha/.mocha-ansible-tested-0.2.0-cpu").is_symlink
+    victim = host.file("/etc/mocha-victim")
+    assert victim.user == "root" and victim.group == "root" and victim.mode == 0o644
+    assert victim.content_string == "root's file\n"
+
+
+def test_what_root_left_in_the_mocha_tree_belongs_to_mocha(host):
+    for path in (f"{EXAMPLE}/data", f"{EXAMPLE}/cifar10-mocha-ansible.jl", f"{EXAMPLE}/.mocha-ansible-trained.json",
+                 "/var/lib/mocha/.gitconfig", "/var/lib/mocha/logs"):
+        assert host.file(path).user == "mocha", path
+    assert host.file("/var/cache/mocha-ansible/cifar10").user == "root"
+    calls = host.file("/var/lib/mocha/julia-calls.log").content_string.splitlines()
+    assert '-e Pkg.pin("Mocha", VersionNumber(ARGS[1])) -- 0.2.0' in calls
