@@ -26,17 +26,22 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# Kept out of the repository's root: a galaxy.yml there makes molecule and
+# ansible-lint install the whole checkout as a collection before every run.
+GALAXY = ROOT / "collection" / "galaxy.yml"
 PLUGIN_DIRS = {"library": "modules", "module_utils": "module_utils", "filter_plugins": "filter"}
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ansible", *PLUGIN_DIRS)
 
 
 def stage(dest: Path) -> str:
     """Lay the collection out under `dest`; return its FQCN prefix."""
-    meta = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    meta = yaml.safe_load(GALAXY.read_text(encoding="utf-8"))
     fqcn = f"{meta['namespace']}.{meta['name']}"
-    for name in ("galaxy.yml", "README.md"):
-        shutil.copy2(ROOT / name, dest / name)
-    for name in ("meta", "playbooks", "roles"):
+    for name in ("galaxy.yml", "CHANGELOG.md"):
+        shutil.copy2(GALAXY.parent / name, dest / name)
+    shutil.copy2(ROOT / "README.md", dest / "README.md")
+    shutil.copytree(GALAXY.parent / "meta", dest / "meta")
+    for name in ("playbooks", "roles"):
         shutil.copytree(ROOT / name, dest / name, ignore=SKIP)
     ours = {p.stem for p in ROOT.glob("roles/*/module_utils/*.py")}
     imports = re.compile(r"^from ansible\.module_utils\.(" + "|".join(map(re.escape, sorted(ours))) + r") import", re.M)

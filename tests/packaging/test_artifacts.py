@@ -161,7 +161,7 @@ def test_the_collection_runs_from_a_folder_without_a_checkout(dist: Path, tmp_pa
 
 def test_one_version_everywhere() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text(encoding="utf-8"))
+    galaxy = yaml.safe_load((ROOT / "collection" / "galaxy.yml").read_text(encoding="utf-8"))
     assert f'\nversion = "{__version__}"\n' in pyproject
     assert galaxy["version"] == __version__
     cli = _run([sys.executable, "-m", "mocha_ansible", "--version"], ROOT, dict(os.environ))
