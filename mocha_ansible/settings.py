@@ -57,9 +57,10 @@ AMI_PRESETS: tuple[str, ...] = tuple(role_yaml("ec2_gpu", "vars/main.yml")["ec2_
 # Roles whose vars/input_patterns.yml holds the patterns of their variables.
 _PATTERN_ROLES = ("ec2_gpu", "julia_build", "mocha_cifar")
 
-_TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*$")
+# \Z, not $: $ also matches before a trailing newline.
+_TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*\Z")
 _GIT_ACCEPTED = "an https or git:// URL without user:password@, a file:/// URL, or an absolute path (no SSH)"
-_HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}$|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?$")
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}\Z|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?\Z")
 
 
 def _accepted(text: str) -> Any:
