@@ -24,7 +24,7 @@ from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
 from mocha_ansible.progress import Progress, StageResult, make_progress
 from mocha_ansible.runner import Cancel
-from mocha_ansible.settings import Settings, default_values, instance_type_facts
+from mocha_ansible.settings import ROLE_VARS, Settings, default_values, instance_type_facts
 
 
 @dataclass(frozen=True)
