@@ -8,8 +8,11 @@ and the emulator take the same code path. Every tag lookup goes through
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -21,7 +24,12 @@ from mocha_ansible.project import PROJECT_TAG
 
 TAG_PROJECT = "mocha-ansible:project"
 TAG_DEPLOYMENT = "mocha-ansible:deployment"
-TAG_MAX_HOURS = "mocha-ansible:max-hours"
+TAG_OWNER = "mocha-ansible:owner"
+# The cost guard's absolute deadline (ISO 8601, UTC), fixed at launch: EC2's LaunchTime
+# moves on every stop/start, so launch + max-hours is not it.
+TAG_DEADLINE = "mocha-ansible:deadline"
+# What the instance's guard prints to the serial console at each check (user-data.sh.j2).
+_GUARD_LINE = re.compile(r"mocha-ansible-guard: (armed|fired|idle|broken|one-shot)\b")
 
 _RETRY = Config(connect_timeout=10, read_timeout=60)
 
@@ -35,10 +43,13 @@ def client(service: str, region: str, attempts: int = 5) -> Any:
     return boto3.session.Session(region_name=region).client(service, config=config)  # type: ignore[call-overload]
 
 
-def tag_filters(deployment: str | None = None) -> list[dict[str, Any]]:
+def tag_filters(deployment: str | None = None, owner: str | None = None) -> list[dict[str, Any]]:
+    """Project resources; of one deployment, and of one owner (None: everyone's)."""
     filters = [{"Name": f"tag:{TAG_PROJECT}", "Values": [PROJECT_TAG]}]
     if deployment is not None:
         filters.append({"Name": f"tag:{TAG_DEPLOYMENT}", "Values": [deployment]})
+    if owner is not None:
+        filters.append({"Name": f"tag:{TAG_OWNER}", "Values": [owner]})
     return filters
 
 
@@ -105,13 +116,16 @@ class Instance:
         return self.tags.get(TAG_DEPLOYMENT, "")
 
     @property
+    def owner(self) -> str:
+        return self.tags.get(TAG_OWNER, "")
+
+    @property
     def expires(self) -> datetime | None:
-        """When the user-data cost guard shuts the instance down (launch + max-hours)."""
+        """The cost guard's deadline, from the tag set at launch; None without a guard."""
         try:
-            hours = float(self.tags[TAG_MAX_HOURS])
+            return datetime.strptime(self.tags[TAG_DEADLINE], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         except (KeyError, ValueError):
             return None
-        return self.launch_time + timedelta(hours=hours) if self.launch_time else None
 
     def uptime_hours(self, now: datetime | None = None) -> float:
         if self.launch_time is None or self.state not in ("pending", "running"):
@@ -130,6 +144,7 @@ class Instance:
             "launch_time": self.launch_time.isoformat() if self.launch_time else None,
             "uptime_hours": round(self.uptime_hours(), 3),
             "deployment": self.deployment,
+            "owner": self.owner,
             "expires": self.expires.isoformat() if self.expires else None,
         }
 
@@ -160,9 +175,10 @@ class Footprint:
         return not (live or self.security_groups or self.key_pairs or self.launch_templates)
 
 
-def footprint(region: str, deployment: str | None = None) -> Footprint:
+def footprint(region: str, deployment: str | None = None, owner: str | None = None) -> Footprint:
+    """The project's resources in `region`: one deployment's or all, one owner's or everyone's (None)."""
     ec2 = client("ec2", region)
-    filters = tag_filters(deployment)
+    filters = tag_filters(deployment, owner)
     fp = Footprint(region)
     try:
         for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
@@ -214,10 +230,56 @@ def _baked_images(ec2: Any, filters: list[dict[str, Any]]) -> list[dict[str, str
     ]
 
 
-def newest_baked_image(region: str) -> dict[str, str] | None:
-    """The newest AMI that `bake` made in this account and region (one DescribeImages call)."""
+def newest_baked_image(region: str, owner: str) -> dict[str, str] | None:
+    """The newest AMI that `owner` baked in this account and region (one DescribeImages call).
+
+    A colleague's AMI with the project tag is not trusted: it could be anything.
+    """
     try:
-        images = _baked_images(client("ec2", region), tag_filters())
+        images = _baked_images(client("ec2", region), tag_filters(owner=owner))
     except Exception as exc:
         raise explain(exc, f"looking for baked AMIs in {region}") from None
     return max(images, key=lambda i: i["created"]) if images else None
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    """The cost guard's own last word, read from the instance's serial console."""
+
+    state: str  # armed, fired, idle, broken, one-shot; or "unreported"
+    line: str
+    at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        return self.state == "armed"
+
+
+def parse_guard_report(console: str, at: datetime | None = None) -> GuardReport:
+    """The last guard line in console text, or "unreported" when there is none."""
+    found = None
+    for line in console.splitlines():
+        if match := _GUARD_LINE.search(line):
+            found = (match.group(1), line[match.start() :].strip())
+    if found is None:
+        return GuardReport("unreported", "", at)
+    return GuardReport(found[0], found[1], at)
+
+
+def guard_report(region: str, instance_id: str) -> GuardReport:
+    """Ask EC2 for the instance's console output (ec2:GetConsoleOutput) and read the guard's line.
+
+    AWS refreshes that output every few minutes and keeps its last 64 KiB, so the newest
+    line is a recent check; no arithmetic on tags stands in for it.
+    """
+    try:
+        out = client("ec2", region).get_console_output(InstanceId=instance_id)
+    except Exception as exc:
+        raise explain(exc, f"reading the console of {instance_id}") from None
+    raw = str(out.get("Output") or "")
+    # AWS sends the output base64-encoded; the emulator sends it as text.
+    try:
+        text = base64.b64decode(raw, validate=True).decode("utf-8", errors="replace")
+    except (ValueError, binascii.Error):
+        text = raw
+    return parse_guard_report(text, out.get("Timestamp"))

@@ -278,10 +278,17 @@ def _regions(args: argparse.Namespace) -> list[str]:
     return list(dict.fromkeys(r for r in found if isinstance(r, str)))
 
 
+def _owner(args: argparse.Namespace) -> str | None:
+    """Whose resources status, teardown and ssh-config see: yours, --owner's, or with --all-owners everyone's."""
+    if args.all_owners:
+        return None
+    return str(args.owner or default_values()["owner"])
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     _use_sandbox(args)
     regions = _regions(args)
-    instances = [i for r in regions for i in aws.footprint(r, args.deployment).instances]
+    instances = [i for r in regions for i in aws.footprint(r, args.deployment, _owner(args)).instances]
     live = [i for i in instances if i.state != "terminated"]
     spent, complete = cost_so_far(live)
     url = endpoint.endpoint_url()
@@ -313,13 +320,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("No instances carry the mocha-ansible tags in " + ", ".join(regions) + ".")
         return ExitCode.OK
     header = f"{'ID':<21} {'TYPE':<13} {'STATE':<10} {'IP':<16} {'LAUNCHED':<17} {'UPTIME':>7} {'COST':>8}"
-    print(f"{header}  DEPLOYMENT  EXPIRES")
+    print(f"{header}  DEPLOYMENT  EXPIRES           GUARD")
     for i in live:
         launched = i.launch_time.isoformat(timespec="minutes")[:16] if i.launch_time else "-"
+        expires = i.expires.isoformat(timespec="minutes")[:16] if i.expires else "-"
         print(
             f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} {launched:<17} "
             f"{i.uptime_hours():6.2f}h ${cost_so_far([i])[0]:7.2f}  {i.deployment or '-':<10}  "
-            f"{i.expires.isoformat(timespec='minutes') if i.expires else '-'}"
+            f"{expires:<16}  {guards.get(i.instance_id, '-')}"
         )
     print(f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)"))
     return ExitCode.OK
@@ -355,7 +363,7 @@ def cmd_bake(args: argparse.Namespace) -> int:
     cancel = Cancel()
     with cancel.installed():
         report = lifecycle.bake(
-            args.region or default_values()["region"], args.deployment, name, tags,
+            args.region or default_values()["region"], args.deployment, name, tags, owner=default_values()["owner"],
             key_dir=key_dir, progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
         )  # fmt: skip
     if cancel.requested is not None:
@@ -376,7 +384,7 @@ def cmd_bake(args: argparse.Namespace) -> int:
 def cmd_teardown(args: argparse.Namespace) -> int:
     _use_sandbox(args)
     regions = _regions(args)
-    before = [aws.footprint(r, args.deployment) for r in regions]
+    before = [aws.footprint(r, args.deployment, _owner(args)) for r in regions]
     if all(fp.empty and not (args.amis and fp.images) for fp in before):
         print("Nothing to tear down: no resource carries the mocha-ansible tags.")
         return ExitCode.OK
@@ -404,7 +412,8 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     key_dir = sandbox.state_dir() / "keys" if args.sandbox else Path(args.key_dir).expanduser()
     with cancel.installed():
         res = lifecycle.teardown(
-            regions, args.deployment, key_dir=key_dir, progress=progress, run_dir=run_dir, cancel=cancel,
+            regions, args.deployment, owner=_owner(args), key_dir=key_dir, progress=progress, run_dir=run_dir,
+            cancel=cancel,
             sandbox_mode=args.sandbox, amis=args.amis,
         )  # fmt: skip
     if cancel.requested is not None:
@@ -473,13 +482,17 @@ def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, sandbox_mo
         if key.exists():
             lines.append(f"  IdentityFile {key}")
             lines.append("  IdentitiesOnly yes")
+        # The pin the playbooks use (ec2_gpu discover.yml): first key seen per instance id, in a file teardown deletes.
+        lines.append(f'  UserKnownHostsFile "{key_dir / f"mocha-ansible-{deployment}.known_hosts"}"')
+        lines.append(f"  HostKeyAlias {inst.instance_id}")
+        lines.append("  StrictHostKeyChecking accept-new")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
 def cmd_ssh_config(args: argparse.Namespace) -> int:
     _use_sandbox(args)
-    instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment).instances]
+    instances = [i for r in _regions(args) for i in aws.footprint(r, args.deployment, _owner(args)).instances]
     key_dir = sandbox.state_dir() / "keys" if args.sandbox else Path(args.key_dir).expanduser()
     text = ssh_config_text(instances, key_dir, sandbox_mode=args.sandbox)
     if not args.write:
@@ -631,6 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--deployment", type=_name_arg("ec2_gpu_deployment"),
             help="Only this deployment's resources (default: all of the project's).",
         )  # fmt: skip
+        owners = p.add_mutually_exclusive_group()
+        owners.add_argument("--owner", help=f"Only this owner's resources (default: yours, {defaults['owner']}).")
+        owners.add_argument("--all-owners", action="store_true", help="Everyone's resources, not only yours.")
         p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
         if name == "teardown":
             p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import os
+import selectors
 import shlex
 import socket
+import struct
 import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 SECRET_ENV_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
@@ -40,46 +42,88 @@ def env_credentials(environ: Mapping[str, str]) -> dict[str, str | int] | None:
 
 
 class _Server(threading.Thread):
+    """Serves the payload to processes descended from this one, until `stop()`.
+
+    `accept()` is never left blocking: the loop waits on the socket and on a stop
+    pipe together, so `stop()` wakes it, joins it and drops the payload.
+    """
+
     def __init__(self, sock: socket.socket, payload: bytes) -> None:
         super().__init__(daemon=True, name="mocha-ansible-credentials")
         self._sock = sock
-        self._payload = payload
-        self._stopped = threading.Event()
+        self._payload: bytes | None = payload
+        self._wake_r, self._wake_w = os.pipe()
+        self.refused = 0
 
     def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with conn:
-                if _peer_uid(conn) in (None, os.getuid()):
-                    conn.sendall(self._payload)
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._sock, selectors.EVENT_READ)
+            sel.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                ready = {key.fileobj for key, _ in sel.select()}
+                if self._wake_r in ready:
+                    return
+                try:
+                    conn, _ = self._sock.accept()
+                except OSError:
+                    return
+                with conn:
+                    payload = self._payload
+                    if payload is not None and _peer_allowed(conn):
+                        conn.sendall(payload)
+                    else:
+                        self.refused += 1
 
     def stop(self) -> None:
-        self._stopped.set()
+        if self.is_alive():
+            os.write(self._wake_w, b"x")
+            self.join()
+        self._payload = None
         self._sock.close()
+        for fd in (self._wake_r, self._wake_w):
+            with suppress(OSError):
+                os.close(fd)
 
 
-def _peer_uid(conn: socket.socket) -> int | None:
+def _peer_allowed(conn: socket.socket) -> bool:
+    """The peer runs as this user and descends from this process (the playbook's tree).
+
+    The socket already sits in a 0700 folder; the ancestry check also turns away other
+    processes of the same user (an editor plugin, another shell) that find the path.
+    Without SO_PEERCRED (not Linux) only the folder's permissions protect it.
+    """
     so_peercred = getattr(socket, "SO_PEERCRED", None)
     if so_peercred is None:
-        return None
-    import struct
-
+        return True
     raw = conn.getsockopt(socket.SOL_SOCKET, so_peercred, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", raw)
-    return int(uid)
+    pid, uid, _gid = struct.unpack("3i", raw)
+    return uid == os.getuid() and is_descendant(pid, os.getpid())
+
+
+def is_descendant(pid: int, ancestor: int) -> bool:
+    """Whether `ancestor` is a strict ancestor of `pid`, following /proc's parent links."""
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+        if pid == ancestor:
+            return True
+    return False
 
 
 @contextmanager
-def credential_handoff(environ: Mapping[str, str]) -> Iterator[dict[str, str]]:
+def credential_handoff(environ: Mapping[str, str], *, needed: bool = True) -> Iterator[dict[str, str]]:
     """Yield the environment overrides that route credentials through the helper.
 
     Yields an empty mapping when the environment holds no keys (profiles, SSO and
-    instance roles already keep secrets out of the environment).
+    instance roles already keep secrets out of the environment), or when the run
+    needs no AWS at all (`needed=False`: --target runs), so no socket is opened.
     """
-    creds = env_credentials(environ)
+    creds = env_credentials(environ) if needed else None
     if creds is None:
         yield {}
         return
@@ -91,17 +135,18 @@ def credential_handoff(environ: Mapping[str, str]) -> Iterator[dict[str, str]]:
         os.chmod(sock_path, 0o600)
         sock.listen(16)
         server = _Server(sock, json.dumps(creds).encode())
+        del creds
         server.start()
-        config = Path(tmp) / "config"
-        command = " ".join(shlex.quote(p) for p in (sys.executable, str(HELPER), sock_path))
-        lines = [f"[profile {PROFILE}]", f"credential_process = {command}"]
-        region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-        if region:
-            lines.append(f"region = {region}")
-        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
         try:
+            config = Path(tmp) / "config"
+            command = " ".join(shlex.quote(p) for p in (sys.executable, str(HELPER), sock_path))
+            lines = [f"[profile {PROFILE}]", f"credential_process = {command}"]
+            region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+            if region:
+                lines.append(f"region = {region}")
+            fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write("\n".join(lines) + "\n")
             yield {"AWS_CONFIG_FILE": str(config), "AWS_PROFILE": PROFILE}
         finally:
             server.stop()

@@ -24,12 +24,17 @@ class TeardownResult:
     containers: list[str] = field(default_factory=list)
 
 
-def _role_vars(region: str, deployment: str | None, key_dir: Path, state: str) -> dict[str, Any]:
+def _role_vars(region: str, deployment: str | None, key_dir: Path, state: str, owner: str | None) -> dict[str, Any]:
+    """The role's variables; owner None (teardown --all-owners) reaches every owner's resources."""
     extravars: dict[str, Any] = {
         "ec2_gpu_region": region,
         "ec2_gpu_state": state,
         "ec2_gpu_key_dir": str(key_dir),
     }
+    if owner is None:
+        extravars["ec2_gpu_all_owners"] = True
+    else:
+        extravars["ec2_gpu_owner"] = owner
     if deployment:
         extravars["ec2_gpu_deployment"] = deployment
     return extravars
@@ -39,6 +44,7 @@ def teardown(
     regions: list[str],
     deployment: str | None,
     *,
+    owner: str | None,
     key_dir: Path,
     progress: Progress,
     run_dir: Path,
@@ -46,32 +52,44 @@ def teardown(
     sandbox_mode: bool = False,
     amis: bool = False,
 ) -> TeardownResult:
-    """Delete every tagged resource in `regions` (one deployment, or all), then recount."""
+    """Delete `owner`'s tagged resources in `regions` (one deployment, or all), then recount.
+
+    owner None is everyone's: only `teardown --all-owners` asks for that.
+    """
     ok = True
     for region in regions:
         # The role deletes one deployment at a time; "all" is every one found by tag.
-        names = [deployment] if deployment else aws.footprint(region).deployments
+        names = [deployment] if deployment else aws.footprint(region, owner=owner).deployments
         for name in names:
             if not name:
                 continue  # carries the project tag but no deployment: reported as left over
             job = PlaybookJob(
                 playbook=playbook("teardown.yml"),
                 ident=f"teardown-{region}-{name}",
-                extravars={**_role_vars(region, name, key_dir, "absent"), "ec2_gpu_delete_amis": amis},
+                extravars={**_role_vars(region, name, key_dir, "absent", owner), "ec2_gpu_delete_amis": amis},
             )
             ok = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok and ok
             if cancel.requested is not None:
                 return TeardownResult(False)
     removed = sandbox.remove_containers(deployment) if sandbox_mode else []
-    left = [fp for fp in (aws.footprint(r, deployment) for r in regions) if not fp.empty or (amis and fp.images)]
+    after = (aws.footprint(r, deployment, owner) for r in regions)
+    left = [fp for fp in after if not fp.empty or (amis and fp.images)]
     return TeardownResult(ok and not left, left, removed)
 
 
 def power(
-    regions: list[str], deployment: str, state: str, *, key_dir: Path, progress: Progress, run_dir: Path, cancel: Cancel
+    regions: list[str],
+    deployment: str,
+    state: str,
+    *,
+    owner: str,
+    key_dir: Path,
+    progress: Progress,
+    run_dir: Path,
+    cancel: Cancel,
 ) -> bool:
-    """Bring a deployment's instances to `running` or `stopped`, in whichever of `regions` they are."""
-    extravars = {**_role_vars(regions[0], deployment, key_dir, state), "ec2_gpu_regions": regions[1:]}
+    """Bring `owner`'s instances of a deployment to `running` or `stopped`, in whichever of `regions` they are."""
+    extravars = {**_role_vars(regions[0], deployment, key_dir, state, owner), "ec2_gpu_regions": regions[1:]}
     job = PlaybookJob(playbook=playbook("power.yml"), ident=f"power-{state}", extravars=extravars)
     return run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok
 
@@ -82,14 +100,15 @@ def bake(
     name: str,
     tags: dict[str, str],
     *,
+    owner: str,
     key_dir: Path,
     progress: Progress,
     run_dir: Path,
     cancel: Cancel,
 ) -> dict[str, Any] | None:
-    """An AMI of the deployment's oldest instance; its id, name and source, or None on failure."""
+    """An AMI of `owner`'s oldest instance of the deployment; its id, name and source, or None on failure."""
     extravars = {
-        **_role_vars(region, deployment, key_dir, "baked"),
+        **_role_vars(region, deployment, key_dir, "baked", owner),
         "ec2_gpu_bake_name": name,
         "ec2_gpu_bake_tags": tags,
         "ec2_gpu_results_dir": str(run_dir),

@@ -132,6 +132,7 @@ def build_job(
         check=check,
         verbosity=verbosity,
         forks=max(5, settings.count),
+        needs_aws=settings.target is None,
     )
 
 

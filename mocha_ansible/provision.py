@@ -119,7 +119,7 @@ def _live(settings: Settings) -> list[aws.Instance]:
     return [
         i
         for r in _regions(settings)
-        for i in aws.footprint(r, settings.deployment).instances
+        for i in aws.footprint(r, settings.deployment, settings.owner).instances
         if i.state not in ("terminated", "shutting-down")
     ]
 
@@ -202,7 +202,7 @@ class Provision:
         self.settings = self.settings.model_copy(update={"stages": ("provision",)})
 
     def _use_baked_ami(self) -> None:
-        image = aws.newest_baked_image(self.settings.region)
+        image = aws.newest_baked_image(self.settings.region, self.settings.owner)
         if image is None:
             raise PreflightRefused(
                 f"provision: --ami-from-bake found no baked AMI in {self.settings.region}",
@@ -342,6 +342,7 @@ class Provision:
             res = lifecycle.teardown(
                 _regions(s),
                 s.deployment,
+                owner=s.owner,
                 key_dir=self.key_dir,
                 progress=self.progress,
                 run_dir=run_dir,
@@ -373,7 +374,7 @@ class Provision:
             return True
         if s.after == "stop":
             ok = lifecycle.power(
-                regions, s.deployment, "stopped",
+                regions, s.deployment, "stopped", owner=s.owner,
                 key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
             )  # fmt: skip
             if self.options.sandbox:
@@ -383,7 +384,7 @@ class Provision:
             )
             return ok
         res = lifecycle.teardown(
-            regions, s.deployment,
+            regions, s.deployment, owner=s.owner,
             key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
             sandbox_mode=self.options.sandbox,
         )  # fmt: skip

@@ -87,6 +87,8 @@ class PlaybookJob:
     check: bool = False
     verbosity: int = 0
     forks: int | None = None
+    # False for runs that never call AWS (--target): no credential socket is opened.
+    needs_aws: bool = True
 
 
 @dataclass
@@ -267,7 +269,7 @@ def run_playbook(
     with tempfile.TemporaryDirectory(prefix="mocha-ansible-pdd-") as pdd:
         os.chmod(pdd, 0o700)
         original = dict(os.environ)
-        with credential_handoff(original) as handoff:
+        with credential_handoff(original, needed=job.needs_aws) as handoff:
             # ansible-playbook sits beside this interpreter, also when the venv is not activated.
             path = os.pathsep.join([str(Path(sys.executable).parent), original.get("PATH", os.defpath)])
             envvars = {"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "PATH": path, **handoff}

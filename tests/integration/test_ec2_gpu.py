@@ -7,7 +7,10 @@ amazon.aws modules talking to an EC2 API endpoint.
 from __future__ import annotations
 
 import base64
+import json
+import shlex
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,13 +75,15 @@ def test_launch_is_hardened_and_a_rerun_changes_nothing(aws, tmp_path):
     assert {v["Size"] for v in volumes} == {64} and {v["VolumeType"] for v in volumes} == {"gp3"}
     user_data = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
     script = base64.b64decode(user_data["UserData"]["Value"]).decode()
-    assert "shutdown -h +240" in script
+    assert "mocha-ansible-guard.timer" in script  # tests/integration/test_cost_guard.py runs it
     shutdown = ec2.describe_instance_attribute(
         InstanceId=inst["InstanceId"], Attribute="instanceInitiatedShutdownBehavior"
     )
     assert shutdown["InstanceInitiatedShutdownBehavior"]["Value"] == "terminate"
     tags = {t["Key"]: t["Value"] for t in inst["Tags"]}
     assert tags["mocha-ansible:deployment"] == "t" and tags["mocha-ansible:max-hours"] == "4"
+    deadline = datetime.strptime(tags["mocha-ansible:deadline"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert abs((deadline - inst["LaunchTime"]).total_seconds() - 4 * 3600) < 600
     key = tmp_path / "keys" / "mocha-ansible-t.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "PRIVATE KEY" in key.read_text()
 
@@ -217,3 +222,45 @@ def test_region_failover_and_a_rerun_that_stays_there(faulty_aws, tmp_path):
     down = _play(tmp_path, "teardown.yml", "region-down", **variables)
     assert down.ok, down.failed_tasks
     assert project_resources("us-west-2") == NOTHING and project_resources("us-east-1") == NOTHING
+
+
+def test_each_instance_host_key_is_pinned_per_deployment_and_teardown_forgets_it(aws, tmp_path):
+    # Claiming the endpoint is AWS's own lets add_host run; no play below connects to the hosts.
+    out = tmp_path / "hostvars.json"
+    res = _play(tmp_path, "../tests/integration/playbooks/ec2_gpu_hostvars.yml", "pin",
+                **_vars(tmp_path, ec2_gpu_endpoint_is_aws=True, hostvars_out=str(out)))  # fmt: skip
+    assert res.ok, res.failed_tasks
+    [inst] = _instances(boto3.client("ec2", region_name="us-east-1"))
+    args = shlex.split(json.loads(out.read_text())[inst["InstanceId"]])
+    known_hosts = tmp_path / "keys" / "mocha-ansible-t.known_hosts"
+    assert f"UserKnownHostsFile={known_hosts}" in args
+    assert "StrictHostKeyChecking=accept-new" in args
+    assert f"HostKeyAlias={inst['InstanceId']}" in args  # an address reused later inherits no trust
+    assert stat.S_IMODE(known_hosts.parent.stat().st_mode) == 0o700
+
+    known_hosts.write_text(f"{inst['InstanceId']} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGj0cs8bE5dGZr0xQ+H9rL1k\n")
+    assert _play(tmp_path, "teardown.yml", "down", **_vars(tmp_path)).ok
+    assert not known_hosts.exists()
+
+
+def test_teardown_deletes_no_file_outside_the_key_folder(aws, tmp_path):
+    key_dir = tmp_path / "a" / "b" / "keys"
+    key_dir.mkdir(parents=True)
+    outside = tmp_path / "a" / "x.pem"  # where "{key_dir}/../../x.pem" points
+    outside.write_text("not a key of ours")
+    ours = key_dir / "mocha-ansible-t.pem"
+    ours.write_text("ours")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    tags = [
+        {"Key": "mocha-ansible:project", "Value": "mocha-ansible"},
+        {"Key": "mocha-ansible:deployment", "Value": "t"},
+        {"Key": "mocha-ansible:owner", "Value": "alice"},
+    ]
+    for name in ("../../x", "mocha-ansible-t"):
+        ec2.create_key_pair(KeyName=name, TagSpecifications=[{"ResourceType": "key-pair", "Tags": tags}])
+    variables = _vars(tmp_path, ec2_gpu_key_dir=str(key_dir), ec2_gpu_owner="alice")
+    res = _play(tmp_path, "teardown.yml", "down", **variables)
+    assert res.ok, res.failed_tasks
+    assert outside.read_text() == "not a key of ours"
+    assert not ours.exists()
+    assert ec2.describe_key_pairs()["KeyPairs"] == []

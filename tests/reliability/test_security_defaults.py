@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -49,7 +50,10 @@ def test_what_provision_creates_is_locked_down_and_tagged(aws, tmp_path, spot) -
     volumes = ec2.describe_volumes(VolumeIds=[m["Ebs"]["VolumeId"] for m in inst["BlockDeviceMappings"]])["Volumes"]
     assert volumes and all(v["Encrypted"] for v in volumes)
     user_data = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
-    assert "shutdown -h +120" in base64.b64decode(user_data["UserData"]["Value"]).decode()
+    script = base64.b64decode(user_data["UserData"]["Value"]).decode()
+    assert "mocha-ansible-guard.timer" in script  # tests/integration/test_cost_guard.py runs it
+    deadline = _tags(inst)["mocha-ansible:deadline"]
+    assert datetime.strptime(deadline, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) > inst["LaunchTime"]
 
     (group,) = [g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"]
     rules = [(p["IpProtocol"], p.get("FromPort"), p.get("ToPort"), [r["CidrIp"] for r in p["IpRanges"]],
@@ -61,6 +65,7 @@ def test_what_provision_creates_is_locked_down_and_tagged(aws, tmp_path, spot) -
     assert len(templates) == (1 if spot else 0)
     for resource in [inst, group, *keys, *templates]:
         assert PROJECT_TAGS.items() <= _tags(resource).items(), resource
+        assert _tags(resource).get("mocha-ansible:owner"), resource  # every lookup matches it
     assert float(_tags(inst)["mocha-ansible:max-hours"]) == 2
 
 
