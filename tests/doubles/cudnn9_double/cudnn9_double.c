@@ -1,0 +1,158 @@
+/*
+ * TEST DOUBLE of the real libcudnn.so.9, for CI without a GPU. It computes nothing: it exports
+ * every symbol the compatibility layer resolves, logs the calls that the layer translates (with
+ * their arguments) to $CUDNN_DOUBLE_LOG, returns $CUDNN_DOUBLE_STATUS (default 0) from the rest,
+ * and serves a ranked forward-algorithm list from $CUDNN_DOUBLE_FWD_PERF ("algo:bytes:math,...").
+ * Build: cc -shared -fPIC -o libcudnn.so.9 cudnn9_double.c
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include <stdarg.h>
+static void note(const char *fmt, ...) {
+    const char *path = getenv("CUDNN_DOUBLE_LOG");
+    if (path == NULL)
+        return;
+    FILE *f = fopen(path, "a");
+    if (f == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+}
+
+static int status(void) {
+    const char *s = getenv("CUDNN_DOUBLE_STATUS");
+    return s ? atoi(s) : 0;
+}
+
+size_t cudnnGetVersion(void) { return 91900; }
+
+/* Calls the layer reads back from or translates: real argument lists. */
+int cudnnGetTensor4dDescriptor(void *d, int *type, int *n, int *c, int *h, int *w, int *ns, int *cs, int *hs,
+                               int *ws) {
+    (void)d;
+    const char *t = getenv("CUDNN_DOUBLE_DTYPE");
+    *type = t ? atoi(t) : 0;
+    *n = *c = *h = *w = *ns = *cs = *hs = *ws = 1;
+    return status();
+}
+
+static int conv[8] = {0, 0, 1, 1, 1, 1, 1, 0}; /* pad_h pad_w u v dil_h dil_w mode compute */
+int cudnnSetConvolution2dDescriptor(void *d, int ph, int pw, int u, int v, int dh, int dw, int mode, int compute) {
+    (void)d;
+    note("cudnnSetConvolution2dDescriptor %d %d %d %d %d %d %d %d", ph, pw, u, v, dh, dw, mode, compute);
+    int values[8] = {ph, pw, u, v, dh, dw, mode, compute};
+    memcpy(conv, values, sizeof conv);
+    return status();
+}
+int cudnnGetConvolution2dDescriptor(void *d, int *ph, int *pw, int *u, int *v, int *dh, int *dw, int *mode,
+                                    int *compute) {
+    (void)d;
+    *ph = conv[0], *pw = conv[1], *u = conv[2], *v = conv[3], *dh = conv[4], *dw = conv[5], *mode = conv[6];
+    *compute = conv[7];
+    return status();
+}
+int cudnnSetConvolutionMathType(void *d, int math) {
+    (void)d;
+    note("cudnnSetConvolutionMathType %d", math);
+    return status();
+}
+int cudnnSetFilter4dDescriptor(void *d, int type, int format, int k, int c, int h, int w) {
+    (void)d;
+    note("cudnnSetFilter4dDescriptor %d %d %d %d %d %d", type, format, k, c, h, w);
+    return status();
+}
+int cudnnSetPooling2dDescriptor(void *d, int mode, int nan, int h, int w, int vp, int hp, int vs, int hs) {
+    (void)d;
+    note("cudnnSetPooling2dDescriptor %d %d %d %d %d %d %d %d", mode, nan, h, w, vp, hp, vs, hs);
+    return status();
+}
+
+typedef struct {
+    int algo, status;
+    float time;
+    size_t memory;
+    int determinism, mathType, reserved[3];
+} perf_t;
+static int ranked(perf_t *out, int cap) {
+    const char *spec = getenv("CUDNN_DOUBLE_FWD_PERF");
+    int n = 0;
+    while (spec && *spec && n < cap) {
+        perf_t p = {0};
+        unsigned long long mem = 0;
+        if (sscanf(spec, "%d:%llu:%d", &p.algo, &mem, &p.mathType) != 3)
+            break;
+        p.memory = (size_t)mem;
+        out[n++] = p;
+        spec = strchr(spec, ',');
+        spec = spec ? spec + 1 : NULL;
+    }
+    return n;
+}
+int cudnnGetConvolutionForwardAlgorithm_v7(void *h, void *x, void *w, void *c, void *y, int cap, int *count,
+                                           perf_t *perf) {
+    (void)h, (void)x, (void)w, (void)c, (void)y;
+    *count = ranked(perf, cap);
+    return status();
+}
+int cudnnGetConvolutionForwardWorkspaceSize(void *h, void *x, void *w, void *c, void *y, int algo, size_t *size) {
+    (void)h, (void)x, (void)w, (void)c, (void)y;
+    perf_t perf[16];
+    int n = ranked(perf, 16);
+    *size = 0;
+    for (int i = 0; i < n; i++)
+        if (perf[i].algo == algo)
+            *size = perf[i].memory;
+    return status();
+}
+int cudnnCreate(void **handle) {
+    *handle = (void *)0x1;
+    return status();
+}
+
+/* The rest: log the name, return the status. */
+#define STUB(name)                                                                                     \
+    int name(void) {                                                                                   \
+        note(#name);                                                                                   \
+        return status();                                                                               \
+    }
+STUB(cudnnDestroy)
+STUB(cudnnSetStream)
+STUB(cudnnGetStream)
+STUB(cudnnCreateTensorDescriptor)
+STUB(cudnnSetTensor4dDescriptor)
+STUB(cudnnSetTensor4dDescriptorEx)
+STUB(cudnnDestroyTensorDescriptor)
+STUB(cudnnTransformTensor)
+STUB(cudnnAddTensor)
+STUB(cudnnSetTensor)
+STUB(cudnnCreateFilterDescriptor)
+STUB(cudnnGetFilter4dDescriptor)
+STUB(cudnnDestroyFilterDescriptor)
+STUB(cudnnCreateConvolutionDescriptor)
+STUB(cudnnDestroyConvolutionDescriptor)
+STUB(cudnnConvolutionForward)
+STUB(cudnnConvolutionBackwardBias)
+STUB(cudnnGetConvolutionBackwardFilterAlgorithm_v7)
+STUB(cudnnGetConvolutionBackwardFilterWorkspaceSize)
+STUB(cudnnConvolutionBackwardFilter)
+STUB(cudnnGetConvolutionBackwardDataAlgorithm_v7)
+STUB(cudnnGetConvolutionBackwardDataWorkspaceSize)
+STUB(cudnnConvolutionBackwardData)
+STUB(cudnnSoftmaxForward)
+STUB(cudnnSoftmaxBackward)
+STUB(cudnnCreatePoolingDescriptor)
+STUB(cudnnDestroyPoolingDescriptor)
+STUB(cudnnPoolingForward)
+STUB(cudnnPoolingBackward)
+STUB(cudnnCreateActivationDescriptor)
+STUB(cudnnSetActivationDescriptor)
+STUB(cudnnDestroyActivationDescriptor)
+STUB(cudnnActivationForward)
+STUB(cudnnActivationBackward)

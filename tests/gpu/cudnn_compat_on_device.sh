@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The cuDNN compatibility layer on a real GPU, in one command (the `device` tool, or any GPU box
+# with Python, NumPy, torch and pip's nvidia-cudnn-cu12/cu13 wheel, which torch pulls in):
+#   OUT=/tmp/out tests/gpu/cudnn_compat_on_device.sh
+# It builds both layer generations with the machine's compiler (-Wall -Werror), finds cuDNN 9
+# (MOCHA_CUDNN_COMPAT_LIBCUDNN if set, else the nvidia.cudnn wheel's lib/, else torch/lib/,
+# else ldconfig), runs tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and
+# bench/cudnn_compat_bench.py, and leaves logs and JSON under $OUT. Copy $OUT to
+# docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: the check's.
+set -uo pipefail
+: "${OUT:?set OUT to a folder for the logs}"
+cd "$(dirname "$0")/../.."
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 NVIDIA_TF32_OVERRIDE=0
+PY=${PYTHON:-python3}
+
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
+  "$PY" -c 'import sys, numpy, torch; print(sys.version.split()[0], "numpy", numpy.__version__, "torch", torch.__version__, "torch cudnn", torch.backends.cudnn.version())'
+  cc --version | head -1
+} > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+
+if [ -z "${MOCHA_CUDNN_COMPAT_LIBCUDNN:-}" ]; then
+  MOCHA_CUDNN_COMPAT_LIBCUDNN=$("$PY" - <<'PY'
+import glob, os
+found = []
+try:
+    import nvidia.cudnn
+    found += [os.path.join(p, "lib", "libcudnn.so.9") for p in nvidia.cudnn.__path__]
+except ImportError:
+    pass
+try:
+    import torch
+    found.append(os.path.join(os.path.dirname(torch.__file__), "lib", "libcudnn.so.9"))
+except ImportError:
+    pass
+found += sorted(glob.glob("/usr/lib/x86_64-linux-gnu/libcudnn.so.9")) + sorted(glob.glob("/usr/local/cuda*/lib64/libcudnn.so.9"))
+print(next((f for f in found if os.path.exists(f)), ""))
+PY
+)
+fi
+if [ -z "$MOCHA_CUDNN_COMPAT_LIBCUDNN" ]; then
+  echo "no libcudnn.so.9 found (nvidia.cudnn wheel, torch/lib, /usr/lib, /usr/local/cuda*): set MOCHA_CUDNN_COMPAT_LIBCUDNN" | tee "$OUT/error.txt"
+  exit 2
+fi
+export MOCHA_CUDNN_COMPAT_LIBCUDNN
+# cuDNN 9 opens its sub-libraries (libcudnn_cnn.so.9 ...) from the loader path.
+export LD_LIBRARY_PATH="$(dirname "$MOCHA_CUDNN_COMPAT_LIBCUDNN")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "real cuDNN: $MOCHA_CUDNN_COMPAT_LIBCUDNN" | tee -a "$OUT/machine.txt"
+
+BUILD=$(mktemp -d)
+for gen in 4 5; do
+  mkdir -p "$BUILD/gen$gen"
+  make -B -C roles/mocha_cifar/files/cudnn_compat GEN=$gen OUT="$BUILD/gen$gen" > "$OUT/build-gen$gen.log" 2>&1 \
+    || { cat "$OUT/build-gen$gen.log"; exit 2; }
+  "$BUILD/gen$gen/cudnn_compat_probe" "$BUILD/gen$gen/libcudnn.so" | tee "$OUT/probe-gen$gen.json"
+done
+
+echo "== operations against NumPy float64"
+timeout 420 "$PY" tests/gpu/cudnn_compat_check.py --layer4 "$BUILD/gen4/libcudnn.so" --layer5 "$BUILD/gen5/libcudnn.so" \
+  --out "$OUT" 2>&1 | tee "$OUT/check.log"
+status=${PIPESTATUS[0]}
+
+echo "== benchmark: the CIFAR-10 example's layer stack through the layer"
+timeout 120 "$PY" bench/cudnn_compat_bench.py --layer "$BUILD/gen4/libcudnn.so" --gen 4 --out "$OUT" 2>&1 | tee "$OUT/bench.log"
+exit "$status"

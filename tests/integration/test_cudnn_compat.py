@@ -1,0 +1,377 @@
+"""mocha_cifar's cuDNN compatibility layer without a GPU: it builds with the host's compiler
+(-Wall -Werror) for each Mocha generation, exports exactly the table's entry points with the
+arities of Mocha's ccalls, fails with one clear line when no real cuDNN is there, and translates
+the changed calls as the table says, checked against the TEST DOUBLE
+tests/doubles/cudnn9_double (a libcudnn.so.9 that computes nothing and logs what it is asked).
+The numerical proof on a real GPU is tests/gpu/cudnn_compat_on_device.sh."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import DOUBLES, ROOT, ansible_env, run_playbook
+
+SRC = ROOT / "roles" / "mocha_cifar" / "files" / "cudnn_compat"
+TABLE = yaml.safe_load((ROOT / "roles" / "mocha_cifar" / "vars" / "cudnn_compat.yml").read_text())[
+    "mocha_cifar_cudnn_compat_table"
+]
+ROWS: list[dict[str, Any]] = TABLE["entry_points"]
+GENS = (4, 5)
+INFO = "mochaCudnnCompatInfo"
+CCALL_TYPES = {
+    "Handle",
+    "StreamHandle",
+    "Cint",
+    "Int",
+    "Csize_t",
+    "Ptr{Void}",
+    "Ptr{Cint}",
+    "Ptr{Int}",
+    "Ptr{Csize_t}",
+    "Ptr{Handle}",
+    "Ptr{StreamHandle}",
+}
+
+
+def _exported(gen: int) -> dict[str, int]:
+    return {r["name"]: len(r["ccall"]) for r in ROWS if gen in r["gens"] and r.get("export", True)}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    out = {}
+    for gen in GENS:
+        folder = tmp_path_factory.mktemp(f"gen{gen}")
+        done = subprocess.run(
+            ["make", "-C", str(SRC), f"GEN={gen}", f"OUT={folder}"], check=False, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "-Wall -Wextra -Werror" in done.stdout
+        out[gen] = folder
+    return out
+
+
+@pytest.fixture(scope="module")
+def double(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    lib = tmp_path_factory.mktemp("double") / "libcudnn.so.9"
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-Wall", "-o", str(lib), str(DOUBLES / "cudnn9_double" / "cudnn9_double.c")],
+        check=True,
+    )
+    return lib
+
+
+def test_every_row_of_the_table_has_a_source_and_mochas_types() -> None:
+    for row in ROWS:
+        assert re.search(r"\[mocha-v0\.[0-9]\.[0-9]\]", row["source"]), row["name"]
+        assert set(row["ccall"]) <= CCALL_TYPES, row["name"]
+        assert row["how"] in {"forward", "translate", "not_supported"}, row["name"]
+        assert set(row["gens"]) <= set(GENS) and row["gens"], row["name"]
+        assert row["how"] == "not_supported" or row["to"].startswith("cudnn"), row["name"]
+    for gen in GENS:
+        names = [r["name"] for r in ROWS if gen in r["gens"]]
+        assert len(names) == len(set(names)), f"generation {gen} lists a name twice"
+    assert {m for g in TABLE["generations"].values() for m in g["mocha"]} >= {"v0.1.2", "v0.2.0", "v0.3.1"}
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_exports_exactly_the_tables_entry_points(built: dict[int, Path], gen: int) -> None:
+    nm = subprocess.run(
+        ["nm", "-D", "--defined-only", str(built[gen] / "libcudnn.so")], capture_output=True, text=True, check=True
+    )
+    exported = {line.split()[-1] for line in nm.stdout.splitlines() if " T " in line}
+    assert exported == set(_exported(gen)) | {INFO}
+    other = 5 if gen == 4 else 4
+    only_other = set(_exported(other)) - set(_exported(gen))
+    assert only_other and not (exported & only_other)
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_each_entry_point_takes_mochas_argument_count(gen: int) -> None:
+    """Same-name calls whose arity changed between generations (nm cannot see arity)."""
+    pre = subprocess.run(
+        ["cc", "-E", "-P", f"-DMOCHA_CUDNN_GEN={gen}", str(SRC / "cudnn_compat.c")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    defined = {}
+    for name, params in re.findall(r'visibility\("default"\)\)\)\s+\w+\s+(\w+)\(([^)]*)\)\s*\{', pre):
+        defined[name] = len([p for p in params.split(",") if p.strip() and p.strip() != "void"])
+    defined.pop(INFO)
+    assert defined == _exported(gen)
+    changed = {r["name"] for r in ROWS if r["gens"] == [4]} & {r["name"] for r in ROWS if r["gens"] == [5]}
+    assert {"cudnnSetFilter4dDescriptor", "cudnnSetPooling2dDescriptor", "cudnnGetFilterDescriptor"} <= changed
+
+
+def _call(lib: Path, body: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = f"import ctypes, json\nlib = ctypes.CDLL({str(lib)!r})\n" + textwrap.dedent(body)
+    return subprocess.run(
+        [sys.executable, "-c", script], check=False, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"LD_LIBRARY_PATH", "MOCHA_CUDNN_COMPAT_LIBCUDNN"}}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_without_a_real_cudnn_every_call_fails_with_one_clear_line(built: dict[int, Path], gen: int) -> None:
+    for name in ("libcudnn.so.9", "libcudnn.so.8"):
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        pytest.skip(f"this machine has a real {name}")
+    done = _call(
+        built[gen] / "libcudnn.so",
+        """
+        h = ctypes.c_void_p()
+        print(lib.cudnnCreate(ctypes.byref(h)), lib.cudnnCreateTensorDescriptor(ctypes.byref(h)),
+              lib.cudnnSetConvolution2dDescriptor(h, 2, 2, 1, 1, 1, 1, 1))
+        """,
+        _clean_env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "1", "1"]  # CUDNN_STATUS_NOT_INITIALIZED, Mocha's "Not initialized"
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "libcudnn.so.9" in lines[0] and "libcudnn.so.8" in lines[0], done.stderr
+    assert f"cuDNN v{gen} calls" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("real", "old"),
+    [
+        (0, 0),
+        (1001, 1),
+        (1005, 10),
+        (2000, 3),
+        (2002, 3),
+        (2001, 5),
+        (3000, 9),
+        (3007, 6),
+        (4000, 4),
+        (4004, 2),
+        (5000, 8),
+        (5003, 8),
+    ],
+)
+def test_cudnn9_status_codes_keep_their_old_meanings(built: dict[int, Path], double: Path, real: int, old: int) -> None:
+    done = _call(
+        built[4] / "libcudnn.so",
+        "print(lib.cudnnDestroyTensorDescriptor(None))",
+        _clean_env(MOCHA_CUDNN_COMPAT_LIBCUDNN=str(double), CUDNN_DOUBLE_STATUS=str(real)),
+    )
+    assert done.stdout.strip() == str(old), done.stderr
+
+
+def _logged(built: Path, double: Path, tmp_path: Path, body: str, **env: str) -> tuple[str, list[str]]:
+    log = tmp_path / "double.log"
+    log.unlink(missing_ok=True)
+    done = _call(
+        built / "libcudnn.so",
+        body,
+        _clean_env(MOCHA_CUDNN_COMPAT_LIBCUDNN=str(double), CUDNN_DOUBLE_LOG=str(log), **env),
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr
+    return done.stdout.strip(), log.read_text().splitlines() if log.exists() else []
+
+
+def test_v4_descriptors_gain_the_old_behaviour(built: dict[int, Path], double: Path, tmp_path: Path) -> None:
+    out, log = _logged(
+        built[4],
+        double,
+        tmp_path,
+        """
+        print(lib.cudnnSetFilter4dDescriptor(None, 0, 32, 3, 5, 5),
+              lib.cudnnSetPooling2dDescriptor(None, 0, 3, 3, 0, 0, 2, 2),
+              lib.cudnnSetConvolution2dDescriptor(None, 2, 2, 1, 1, 1, 1, 1))
+        """,
+    )
+    assert out == "0 0 0"
+    assert log == [
+        "cudnnSetFilter4dDescriptor 0 0 32 3 5 5",  # format NCHW added
+        "cudnnSetPooling2dDescriptor 0 0 3 3 0 0 2 2",  # CUDNN_NOT_PROPAGATE_NAN added
+        "cudnnSetConvolution2dDescriptor 2 2 1 1 1 1 1 0",  # dilation 1, compute type float
+        "cudnnSetConvolutionMathType 3",  # FMA only: no TF32
+    ]
+
+
+def test_v5_calls_with_todays_arguments_pass_through(built: dict[int, Path], double: Path, tmp_path: Path) -> None:
+    out, log = _logged(
+        built[5],
+        double,
+        tmp_path,
+        """
+        print(lib.cudnnSetFilter4dDescriptor(None, 1, 0, 32, 3, 5, 5),
+              lib.cudnnSetPooling2dDescriptor(None, 1, 0, 3, 3, 1, 1, 2, 2))
+        """,
+    )
+    assert out == "0 0"
+    assert log == ["cudnnSetFilter4dDescriptor 1 0 32 3 5 5", "cudnnSetPooling2dDescriptor 1 0 3 3 1 1 2 2"]
+
+
+def test_upscale_other_than_one_is_not_supported_rather_than_dilated(
+    built: dict[int, Path], double: Path, tmp_path: Path
+) -> None:
+    out, log = _logged(
+        built[4], double, tmp_path, "print(lib.cudnnSetConvolution2dDescriptor(None, 0, 0, 1, 1, 2, 1, 1))"
+    )
+    assert out == "9" and log == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [(1, 0, 2), (0, 0, 0), (2, 10000, 2), (2, 100, 0)],
+    ids=["prefer-fastest", "no-workspace", "limit-fits", "limit-too-small"],
+)
+def test_the_removed_algorithm_query_keeps_the_old_preference(
+    built: dict[int, Path], double: Path, tmp_path: Path, case: tuple[int, int, int]
+) -> None:
+    preference, limit, algo = case
+    # Ranked list: Winograd (6, Mocha asserts <= FFT), a TF32 tensor-op one, then two FMA ones.
+    body = f"""
+        algo = ctypes.c_int64(-1)
+        rc = lib.cudnnGetConvolutionForwardAlgorithm(None, None, None, None, None, ctypes.c_int64({preference}),
+                                                     ctypes.c_size_t({limit}), ctypes.byref(algo))
+        print(rc, algo.value)
+        """
+    out, _ = _logged(built[4], double, tmp_path, body, CUDNN_DOUBLE_FWD_PERF="6:0:3,1:4096:1,2:8192:3,0:0:3")
+    assert out == f"0 {algo}"  # the whole 64-bit Int Mocha reads is written
+
+
+def test_the_algorithm_query_says_not_supported_when_nothing_fits(
+    built: dict[int, Path], double: Path, tmp_path: Path
+) -> None:
+    body = """
+        algo = ctypes.c_int64(-1)
+        print(lib.cudnnGetConvolutionForwardAlgorithm(None, None, None, None, None, ctypes.c_int64(0),
+                                                      ctypes.c_size_t(0), ctypes.byref(algo)), algo.value)
+        """
+    out, _ = _logged(built[5], double, tmp_path, body, CUDNN_DOUBLE_FWD_PERF="2:8192:3")
+    assert out == "9 -1"
+
+
+def test_double_tensors_get_a_double_compute_type(built: dict[int, Path], double: Path, tmp_path: Path) -> None:
+    out, log = _logged(
+        built[5],
+        double,
+        tmp_path,
+        """
+        print(lib.cudnnSetConvolution2dDescriptor(None, 2, 2, 1, 1, 1, 1, 1),
+              lib.cudnnConvolutionForward(*([None] * 7), 0, None, ctypes.c_size_t(0), None, None, None))
+        """,
+        CUDNN_DOUBLE_DTYPE="1",
+    )
+    assert out == "0 0"
+    assert "cudnnSetConvolution2dDescriptor 2 2 1 1 1 1 1 1" in log
+    assert log[-1] == "cudnnConvolutionForward"
+
+
+def test_calls_without_a_faithful_translation_say_not_supported(built: dict[int, Path], double: Path) -> None:
+    readme = (ROOT / "roles" / "mocha_cifar" / "README.md").read_text()
+    for row in (r for r in ROWS if r["how"] == "not_supported" and r.get("export", True)):
+        gen = row["gens"][0]
+        args = ", ".join(["None"] * len(row["ccall"]))
+        done = _call(
+            built[gen] / "libcudnn.so",
+            f"print(lib.{row['name']}({args}))",
+            _clean_env(MOCHA_CUDNN_COMPAT_LIBCUDNN=str(double)),
+        )
+        assert done.stdout.strip() == "9", row["name"]
+        assert f"`{row['name']}`" in readme, f"the role README does not list {row['name']}"
+
+
+def _role(tmp_path: Path, **overrides: Any) -> tuple[subprocess.CompletedProcess[str], Path]:
+    out = tmp_path / "facts.json"
+    variables = {
+        "mocha_cifar_wanted": "v0.2.0",
+        "mocha_cifar_cuda_on": True,
+        "mocha_cifar_home": str(tmp_path / "home"),
+        "mocha_cifar_cudnn_compat_dir": str(tmp_path / "layer"),
+        "cudnn_compat_test_out": str(out),
+        **overrides,
+    }
+    return run_playbook(
+        "tests/integration/playbooks/cudnn_compat.yml", "-e", json.dumps(variables), env=ansible_env()
+    ), out
+
+
+def test_the_role_builds_the_layer_once_and_gives_it_to_mochas_calls(tmp_path: Path, double: Path) -> None:
+    first, out = _role(tmp_path, mocha_cifar_cudnn_compat_search_paths=[str(double.parent)])
+    assert first.returncode == 0, first.stdout[-3000:]
+    facts = json.loads(out.read_text())
+    layer = tmp_path / "layer" / "gen4"
+    assert facts["record"] == {
+        "generation": 4,
+        "cudnn_version": 91900,
+        "forwards_to": str(double),
+        "layer": str(layer / "libcudnn.so"),
+        "experimental": True,
+    }
+    assert f"LD_LIBRARY_PATH={layer}:{double.parent}" in facts["julia_env"]
+    assert f"MOCHA_CUDNN_COMPAT_LIBCUDNN={double}" in facts["julia_env"]
+    second, _ = _role(tmp_path, mocha_cifar_cudnn_compat_search_paths=[str(double.parent)])
+    assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", second.stdout), second.stdout[-2000:]
+
+
+def test_the_role_refuses_a_host_without_cudnn_9_or_8(tmp_path: Path) -> None:
+    done, out = _role(tmp_path, mocha_cifar_cudnn_compat_search_paths=[str(tmp_path)])
+    assert done.returncode != 0 and not out.exists()
+    assert "no libcudnn.so.9 or libcudnn.so.8 is in" in done.stdout
+
+
+def test_the_role_refuses_a_mocha_it_has_no_build_for(tmp_path: Path, double: Path) -> None:
+    done, _ = _role(tmp_path, mocha_cifar_wanted="v0.1.0", mocha_cifar_cudnn_compat_search_paths=[str(double.parent)])
+    assert done.returncode != 0
+    assert "has no build for Mocha v0.1.0" in done.stdout
+
+
+CUDNN_PROBLEM = {"check": "cudnn", "message": "cuDNN 9.14.0 lacks the calls Mocha v0.2.0 makes (it needs cuDNN v4)"}
+
+
+def _preflight(tmp_path: Path, fact: dict[str, Any], **variables: Any) -> tuple[subprocess.CompletedProcess[str], Path]:
+    facts, out = tmp_path / "facts", tmp_path / "backend.json"
+    facts.mkdir(exist_ok=True)
+    (facts / "cuda.fact").write_text(json.dumps(fact))
+    variables = {
+        "mocha_cifar_julia": str(DOUBLES / "julia_mocha_stand_in" / "julia"),
+        "mocha_cifar_facts_dir": str(facts),
+        "mocha_cifar_home": str(tmp_path / "home"),
+        "cudnn_compat_test_out": str(out),
+        **variables,
+    }
+    env = ansible_env({"JULIA_STAND_IN_VERSION": "0.5.0", "HOME": str(tmp_path)})
+    done = run_playbook("tests/integration/playbooks/cudnn_compat_preflight.yml", "-e", json.dumps(variables), env=env)
+    return done, out
+
+
+@pytest.mark.parametrize(
+    ("cuda", "cudnn", "compat", "cuda_on"),
+    [
+        (True, "9.14.0", True, True),  # accepted through the layer
+        ("auto", "9.14.0", True, True),  # auto turns the GPU on through the layer
+        ("auto", "9.14.0", False, False),  # the default route is unchanged
+        ("auto", "7.6.5", True, False),  # a cuDNN the layer does not forward to
+    ],
+)
+def test_preflight_accepts_the_gpu_backend_through_the_layer(
+    tmp_path: Path, cuda: Any, cudnn: str, compat: bool, cuda_on: bool
+) -> None:
+    fact = {"gpu_present": True, "cudnn": cudnn, "problems": [CUDNN_PROBLEM]}
+    done, out = _preflight(tmp_path, fact, mocha_cifar_cuda=cuda, mocha_cifar_cudnn_compat=compat)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert json.loads(out.read_text()) == {"cuda_on": cuda_on}
