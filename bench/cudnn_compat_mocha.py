@@ -1,17 +1,32 @@
 """Mocha's cuDNN call sequences, through the compatibility layer, from Python (ctypes).
 
-Each function below calls the layer's entry points with the argument types of Mocha's
-`ccall`s (roles/mocha_cifar/vars/cudnn_compat.yml gives them per Mocha tag) in the order
-Mocha's src/cuda/layers/*.jl makes them. Device memory comes from torch (the GPU machine's
-Python environment); the layer forwards to the cuDNN 9 that MOCHA_CUDNN_COMPAT_LIBCUDNN names.
-Used by tests/gpu/cudnn_compat_check.py and bench/cudnn_compat_bench.py; needs a GPU.
+Every entry point gets the argument types of Mocha's `ccall` for its generation, read from
+the table roles/mocha_cifar/vars/cudnn_compat.yml (ctypes then converts addresses, Int and
+Csize_t as Julia did); the methods below call them in the order Mocha's src/cuda/layers/*.jl
+do. The layer forwards to the cuDNN 9 that MOCHA_CUDNN_COMPAT_LIBCUDNN names; on a GPU, device
+memory comes from torch (tests/gpu/cudnn_compat_check.py, bench/cudnn_compat_bench.py). In CI
+the same sequences run against the test double tests/doubles/cudnn9_double, which computes nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
-from ctypes import POINTER, byref, c_double, c_float, c_int, c_int64, c_size_t, c_void_p
+import re
+from ctypes import POINTER, byref, c_char_p, c_double, c_float, c_int, c_int64, c_size_t, c_void_p
+from pathlib import Path
 from typing import Any
+
+TABLE = Path(__file__).resolve().parents[1] / "roles" / "mocha_cifar" / "vars" / "cudnn_compat.yml"
+# Julia ccall types -> ctypes (64-bit Julia: Int is 64 bits).
+CTYPES: dict[str, Any] = {"Cint": c_int, "Int": c_int64, "Csize_t": c_size_t}
+
+
+def signatures(gen: int, table: Path = TABLE) -> dict[str, list[str]]:
+    """{entry point: Mocha's ccall argument types} for one generation, from the table's rows.
+    A regex rather than YAML: the GPU machine's Python need not have PyYAML."""
+    rows = re.findall(r"name: (\w+),\s+gens: \[([0-9, ]+)\],\s+ccall: \[([^\]]*)\]", table.read_text())
+    return {name: re.findall(r'"([^"]+)"', ccall) for name, gens, ccall in rows if str(gen) in gens.split(", ")}
+
 
 FLOAT, DOUBLE = 0, 1
 NCHW = 0
@@ -32,8 +47,10 @@ class Layer:
     def __init__(self, path: str, gen: int) -> None:
         self.lib = ctypes.CDLL(path)
         self.gen = gen
-        self.lib.cudnnGetConvolutionForwardAlgorithm.argtypes = [c_void_p] * 5 + [c_int64, c_size_t, POINTER(c_int64)]
-        self.lib.cudnnGetConvolutionForwardWorkspaceSize.argtypes = [c_void_p] * 5 + [c_int64, POINTER(c_size_t)]
+        for name, types in signatures(gen).items():
+            if hasattr(self.lib, name):
+                getattr(self.lib, name).argtypes = [CTYPES.get(t, c_void_p) for t in types]
+        self.lib.mochaCudnnCompatInfo.argtypes = [POINTER(c_int), POINTER(c_size_t), c_char_p, c_size_t]
         self.handle = c_void_p()
         self.call("cudnnCreate", byref(self.handle))
 

@@ -375,3 +375,60 @@ def test_preflight_accepts_the_gpu_backend_through_the_layer(
     done, out = _preflight(tmp_path, fact, mocha_cifar_cuda=cuda, mocha_cifar_cudnn_compat=compat)
     assert done.returncode == 0, done.stdout[-3000:]
     assert json.loads(out.read_text()) == {"cuda_on": cuda_on}
+
+
+def test_the_gpu_scripts_read_mochas_signatures_from_the_table() -> None:
+    from bench.cudnn_compat_mocha import signatures
+
+    for gen in GENS:
+        assert signatures(gen) == {r["name"]: r["ccall"] for r in ROWS if gen in r["gens"]}
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_the_gpu_scripts_call_sequences_run_against_the_double(built: dict[int, Path], double: Path, gen: int) -> None:
+    """Mocha's sequences as the GPU check makes them, with addresses above 4 GiB: every argument
+    converts to the ccall's C type and every call reaches the layer (the double computes nothing)."""
+    body = f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from bench.cudnn_compat_mocha import FLOAT, DOUBLE, POOL_MAX, RELU, Layer, scalar
+        layer = Layer({str(built[gen] / "libcudnn.so")!r}, {gen})
+        far = 0x7F0000000000
+        for dtype in (FLOAT, DOUBLE):
+            one, zero = scalar(dtype, 1.0), scalar(dtype, 0.0)
+            x, y = layer.tensor(dtype, 100, 3, 32, 32), layer.tensor(dtype, 100, 32, 32, 32)
+            strided = layer.tensor(dtype, 100, 3, 32, 32, strides=(3072, 1, 96, 3))
+            w, conv = layer.filter(dtype, 32, 3, 5, 5), layer.convolution(2)
+            algo, size = layer.forward_algorithm(x, w, conv, y)
+            layer.call("cudnnConvolutionForward", layer.handle, one, x, far, w, far, conv, algo, far, size, zero, y, 1)
+            layer.backward_filter(conv, scale=(one, zero), x=(x, far), dy=(y, far), dw=(w, far))
+            layer.backward_data(conv, scale=(one, zero), w=(w, far), dy=(y, far), dx=(x, far))
+            pool = layer.pooling(POOL_MAX, 3, 2)
+            layer.call("cudnnPoolingForward", layer.handle, pool, one, x, far, zero, y, far)
+            layer.call("cudnnActivationForward", layer.handle, RELU, x, far, x, far)
+            layer.call("cudnnTransformTensor4d", layer.handle, x, far, strided, far)
+        print(json.dumps(layer.info()))
+        """
+    done = _call(
+        built[gen] / "libcudnn.so",
+        body,
+        _clean_env(MOCHA_CUDNN_COMPAT_LIBCUDNN=str(double), CUDNN_DOUBLE_FWD_PERF="1:0:3"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"generation": gen, "cudnn_version": 91900, "forwards_to": str(double)}
+
+
+def test_the_v2_backward_calls_run_the_heuristics_first_choice(
+    built: dict[int, Path], double: Path, tmp_path: Path
+) -> None:
+    body = """
+        args = [None, None, None, None, None, None, None, None, None, None]
+        print(lib.cudnnConvolutionBackwardFilter_v2(*args), lib.cudnnConvolutionBackwardData_v2(*args))
+        """
+    # Ranked: a tensor-op algorithm (TF32: skipped), then algorithm 3 that needs no workspace.
+    out, log = _logged(built[4], double, tmp_path, body, CUDNN_DOUBLE_FWD_PERF="1:0:1,3:0:3,0:0:3")
+    assert out == "0 0"
+    assert [line for line in log if line.startswith("cudnnConvolutionBackward")] == [
+        "cudnnConvolutionBackwardFilter algorithm 3 workspace (nil) 0",
+        "cudnnConvolutionBackwardData algorithm 3 workspace (nil) 0",
+    ]

@@ -2,7 +2,8 @@
  * TEST DOUBLE of the real libcudnn.so.9, for CI without a GPU. It computes nothing: it exports
  * every symbol the compatibility layer resolves, logs the calls that the layer translates (with
  * their arguments) to $CUDNN_DOUBLE_LOG, returns $CUDNN_DOUBLE_STATUS (default 0) from the rest,
- * and serves a ranked forward-algorithm list from $CUDNN_DOUBLE_FWD_PERF ("algo:bytes:math,...").
+ * and serves one ranked algorithm list from $CUDNN_DOUBLE_FWD_PERF ("algo:bytes:math,...") to the
+ * forward and both backward algorithm queries and workspace-size calls.
  * Build: cc -shared -fPIC -o libcudnn.so.9 cudnn9_double.c
  */
 #include <stdio.h>
@@ -103,6 +104,7 @@ int cudnnGetConvolutionForwardAlgorithm_v7(void *h, void *x, void *w, void *c, v
 }
 int cudnnGetConvolutionForwardWorkspaceSize(void *h, void *x, void *w, void *c, void *y, int algo, size_t *size) {
     (void)h, (void)x, (void)w, (void)c, (void)y;
+    note("workspace size for algorithm %d", algo);
     perf_t perf[16];
     int n = ranked(perf, 16);
     *size = 0;
@@ -111,6 +113,36 @@ int cudnnGetConvolutionForwardWorkspaceSize(void *h, void *x, void *w, void *c, 
             *size = perf[i].memory;
     return status();
 }
+/* The backward queries take the same arguments in the same places. */
+int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *h, void *x, void *dy, void *c, void *dw, int cap, int *count,
+                                                  perf_t *perf) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, x, dy, c, dw, cap, count, perf);
+}
+int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *h, void *w, void *dy, void *c, void *dx, int cap, int *count,
+                                                perf_t *perf) {
+    return cudnnGetConvolutionForwardAlgorithm_v7(h, w, dy, c, dx, cap, count, perf);
+}
+int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *h, void *x, void *dy, void *c, void *dw, int algo,
+                                                   size_t *size) {
+    return cudnnGetConvolutionForwardWorkspaceSize(h, x, dy, c, dw, algo, size);
+}
+int cudnnGetConvolutionBackwardDataWorkspaceSize(void *h, void *w, void *dy, void *c, void *dx, int algo,
+                                                 size_t *size) {
+    return cudnnGetConvolutionForwardWorkspaceSize(h, w, dy, c, dx, algo, size);
+}
+int cudnnConvolutionBackwardFilter(void *h, void *a, void *xd, void *x, void *dyd, void *dy, void *c, int algo,
+                                   void *work, size_t size, void *b, void *dwd, void *dw) {
+    (void)h, (void)a, (void)xd, (void)x, (void)dyd, (void)dy, (void)c, (void)b, (void)dwd, (void)dw;
+    note("cudnnConvolutionBackwardFilter algorithm %d workspace %p %zu", algo, work, size);
+    return status();
+}
+int cudnnConvolutionBackwardData(void *h, void *a, void *wd, void *w, void *dyd, void *dy, void *c, int algo,
+                                 void *work, size_t size, void *b, void *dxd, void *dx) {
+    (void)h, (void)a, (void)wd, (void)w, (void)dyd, (void)dy, (void)c, (void)b, (void)dxd, (void)dx;
+    note("cudnnConvolutionBackwardData algorithm %d workspace %p %zu", algo, work, size);
+    return status();
+}
+
 int cudnnCreate(void **handle) {
     *handle = (void *)0x1;
     return status();
@@ -139,12 +171,6 @@ STUB(cudnnCreateConvolutionDescriptor)
 STUB(cudnnDestroyConvolutionDescriptor)
 STUB(cudnnConvolutionForward)
 STUB(cudnnConvolutionBackwardBias)
-STUB(cudnnGetConvolutionBackwardFilterAlgorithm_v7)
-STUB(cudnnGetConvolutionBackwardFilterWorkspaceSize)
-STUB(cudnnConvolutionBackwardFilter)
-STUB(cudnnGetConvolutionBackwardDataAlgorithm_v7)
-STUB(cudnnGetConvolutionBackwardDataWorkspaceSize)
-STUB(cudnnConvolutionBackwardData)
 STUB(cudnnSoftmaxForward)
 STUB(cudnnSoftmaxBackward)
 STUB(cudnnCreatePoolingDescriptor)
