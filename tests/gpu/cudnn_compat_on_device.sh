@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The cuDNN compatibility layer on a real GPU, in one command (the `device` tool, or any GPU box
-# with Python, NumPy, torch and pip's nvidia-cudnn-cu12/cu13 wheel, which torch pulls in):
+# with Python, NumPy, torch and pip's nvidia-cudnn-cu12/cu13 wheel, which torch pulls in; the
+# device tool's image has torch 2.11+cu130 and nvidia-cudnn-cu13 in its plain python3):
 #   OUT=/tmp/out tests/gpu/cudnn_compat_on_device.sh
 # It builds both layer generations with the machine's compiler (-Wall -Werror), finds cuDNN 9
 # (MOCHA_CUDNN_COMPAT_LIBCUDNN if set, else the nvidia.cudnn wheel's lib/, else torch/lib/,
-# else ldconfig), runs tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and
-# bench/cudnn_compat_bench.py, and leaves logs and JSON under $OUT. Copy $OUT to
+# else any nvidia/**/libcudnn.so.9 in site-packages, else /usr/lib and /usr/local/cuda*),
+# runs tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and
+# bench/cudnn_compat_bench.py, and leaves logs and JSON under $OUT. With the device tool:
+#   run(command="tests/gpu/cudnn_compat_on_device.sh", timeout_s=600) Copy $OUT to
 # docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: the check's.
 set -uo pipefail
 : "${OUT:?set OUT to a folder for the logs}"
@@ -36,6 +39,9 @@ try:
     found.append(os.path.join(os.path.dirname(torch.__file__), "lib", "libcudnn.so.9"))
 except ImportError:
     pass
+import site
+for root in site.getsitepackages():  # other wheel layouts (nvidia/cu13/lib ...)
+    found += sorted(glob.glob(os.path.join(root, "nvidia", "**", "libcudnn.so.9"), recursive=True))
 found += sorted(glob.glob("/usr/lib/x86_64-linux-gnu/libcudnn.so.9")) + sorted(glob.glob("/usr/local/cuda*/lib64/libcudnn.so.9"))
 print(next((f for f in found if os.path.exists(f)), ""))
 PY
