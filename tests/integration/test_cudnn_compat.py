@@ -432,3 +432,28 @@ def test_the_v2_backward_calls_run_the_heuristics_first_choice(
         "cudnnConvolutionBackwardFilter algorithm 3 workspace (nil) 0",
         "cudnnConvolutionBackwardData algorithm 3 workspace (nil) 0",
     ]
+
+
+@pytest.mark.parametrize(
+    ("cudnn", "mocha", "compat", "flagged"),
+    [
+        ("9.14.0", "v0.2.0", True, False),  # through the layer
+        ("8.9.7", "v0.3.1", "True", False),  # a template may hand over the flag as a string
+        ("9.14.0", "v0.2.0", False, True),  # the default route is unchanged
+        ("7.6.5", "v0.2.0", True, True),  # a cuDNN the layer does not forward to
+        ("9.14.0", "v0.1.0", True, True),  # a Mocha the layer has no build for
+    ],
+)
+def test_cuda_verify_accepts_cudnn_9_or_8_only_through_the_layer(
+    cudnn: str, mocha: str, compat: Any, flagged: bool
+) -> None:
+    from mocha_ansible.project import role_python
+
+    probe = role_python("cuda_verify", "module_utils/cuda_probe.py")
+    support = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
+    problems = probe.evaluate({"cudnn": cudnn}, {"mocha_version": mocha, "cudnn_compat": compat}, support)
+    assert [p["check"] for p in problems if p["check"] == "cudnn"] == (["cudnn"] if flagged else [])
+    layer = support["cudnn_via_compat_layer"][0]
+    assert {str(m) for m in TABLE["host_cudnn_majors"]} == {
+        str(major) for major in range(int(layer["cudnn"]["min"]), int(layer["cudnn"]["below"]))
+    }

@@ -228,7 +228,12 @@ def _check_compat(driver, release, support, add):
             )
 
 
-def _check_cudnn(cudnn, mocha, support, add):
+def _check_cudnn(cudnn, mocha, support, add, compat=False):
+    if compat and any(
+        _in_range(mocha.lstrip("v"), rule["mocha"]) and _in_range(cudnn, rule["cudnn"])
+        for rule in support.get("cudnn_via_compat_layer", [])
+    ):
+        return  # mocha_cifar's compatibility layer forwards Mocha's calls to this cuDNN
     for rule in support.get("cudnn_for_mocha", []):
         if _in_range(mocha.lstrip("v"), rule["mocha"]) and not _in_range(cudnn, rule["cudnn"]):
             add(
@@ -252,7 +257,8 @@ def evaluate(probe, options, support):
     if nvcc.get("release"):
         _check_compat(driver, nvcc["release"], support, add)
     if probe.get("cudnn") and options.get("mocha_version"):
-        _check_cudnn(probe["cudnn"], options["mocha_version"], support, add)
+        compat = str(options.get("cudnn_compat", False)).lower() in {"true", "1", "yes"}  # a template may give "True"
+        _check_cudnn(probe["cudnn"], options["mocha_version"], support, add, compat)
     return problems
 
 
