@@ -64,8 +64,13 @@ def test_the_planted_marker_link_did_not_hand_roots_file_to_mocha(host):
 
 
 def test_what_root_left_in_the_mocha_tree_belongs_to_mocha(host):
-    for path in (f"{EXAMPLE}/data", f"{EXAMPLE}/cifar10-mocha-ansible.jl", f"{EXAMPLE}/.mocha-ansible-trained.json",
-                 "/var/lib/mocha/.gitconfig", "/var/lib/mocha/logs"):
+    for path in (
+        f"{EXAMPLE}/data",
+        f"{EXAMPLE}/cifar10-mocha-ansible.jl",
+        f"{EXAMPLE}/.mocha-ansible-trained.json",
+        "/var/lib/mocha/.gitconfig",
+        "/var/lib/mocha/logs",
+    ):
         assert host.file(path).user == "mocha", path
     assert host.file("/var/cache/mocha-ansible/cifar10").user == "root"
     calls = host.file("/var/lib/mocha/julia-calls.log").content_string.splitlines()
