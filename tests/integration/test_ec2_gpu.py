@@ -184,7 +184,7 @@ def test_request_limit_exceeded_is_retried(faulty_aws, tmp_path):
         ({"ec2_gpu_region": "moon-base-1"}, "region=moon-base-1"),
         ({"ec2_gpu_instance_type": "m5.large"}, "has no NVIDIA GPU"),
         ({"ec2_gpu_ami": "ami-12"}, "ec2_gpu_ami=ami-12"),
-        ({"ec2_gpu_ssh_cidr": "203.0.113.7/40"}, "accepted: a CIDR"),
+        ({"ec2_gpu_ssh_cidr": "203.0.113.7/40"}, "ec2_gpu_ssh_cidr=203.0.113.7/40"),
         ({"ec2_gpu_ssh_cidr": "0.0.0.0/0"}, "opens SSH to the whole internet"),
         ({"ec2_gpu_count": 0}, "count=0 (accepted: >= 1)"),
         ({"ec2_gpu_count": -2}, "count=-2"),

@@ -71,7 +71,8 @@ def test_what_provision_creates_is_locked_down_and_tagged(aws, tmp_path, spot) -
 
 def test_ssh_from_anywhere_needs_the_opt_in_and_then_warns(aws, tmp_path) -> None:
     refused = _provision(aws, tmp_path, "--ssh-cidr", "0.0.0.0/0")
-    assert refused.returncode == 1 and "opens SSH to the whole internet" in refused.stdout
+    # Refused as bad input by the CLI, before any play (exit 2).
+    assert refused.returncode == 2 and "ec2_gpu_ssh_open_world=true" in refused.stderr, refused.stderr
     ec2 = boto3.client("ec2", region_name="us-east-1")
     assert [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]] == []
 
