@@ -12,6 +12,8 @@ them, one per line. None of it is real Julia, Mocha or CIFAR-10.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -38,10 +40,25 @@ class Mirrors:
         ]
 
 
+def _recipe() -> str:
+    """A digest of every stand-in file the mirrors are made from."""
+    digest = hashlib.sha256()
+    sources = [Path(__file__).resolve(), *(HERE / "julia_source_stand_in").rglob("*")]
+    sources += (HERE / "julia_mocha_stand_in").rglob("*")
+    for path in sorted(p for p in sources if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(HERE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def build(dest: Path) -> Mirrors:
     dest = dest.resolve()
     dest.mkdir(parents=True, exist_ok=True)
     julia, mocha, www = dest / "julia", dest / "mocha", dest / "www"
+    # Mirrors made from older stand-ins would serve old behaviour: remake them.
+    stamp, recipe = dest / ".recipe", _recipe()
+    if not stamp.is_file() or stamp.read_text(encoding="utf-8") != recipe:
+        for old in (julia, mocha, www):
+            shutil.rmtree(old, ignore_errors=True)
     dataset, md5_file = www / "cifar-10-binary.tar.gz", www / "md5"
     if not (julia / ".git").is_dir():
         subprocess.run(
@@ -61,6 +78,7 @@ def build(dest: Path) -> Mirrors:
             check=True,
             stdout=subprocess.DEVNULL,  # it prints the MD5; this module's stdout is the flags
         )
+    stamp.write_text(recipe, encoding="utf-8")
     return Mirrors(julia, mocha, dataset, md5_file.read_text(encoding="utf-8").strip())
 
 
