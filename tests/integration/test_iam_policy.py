@@ -2,8 +2,9 @@
 
 The emulator (the call-counting moto double) checks every request against the
 policies of the user making it. Moto judges actions only, not resources or
-conditions, so these tests prove the policy's action list; its resource and tag
-conditions are written from AWS's documentation and are not exercised here.
+conditions, so these tests prove the policy's action list. Its resource and tag
+conditions are proven with the condition-aware test evaluator in
+tests/iam/test_policy_exploits.py, and linted by tests/iam/lint.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from mocha_ansible import sandbox
 from tests.doubles import mirrors
 from tests.helpers import NOTHING, ROOT, Sandbox
 
+# Updating a spot template (a new price) makes a second version, and the emulator then
+# answers teardown's DeleteLaunchTemplateVersions with a 500 (seen 2026-11-26; IAM let the
+# three calls through). tests/iam/test_policy_exploits.py (GAPS) proves the policy allows them.
+NOT_RUN_HERE = {"ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplateVersions"}
 # AWS answers these for any identity; no policy grants or denies them.
 NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
 POLICY = json.loads((ROOT / "docs" / "iam-policy.json").read_text())
@@ -88,7 +93,7 @@ def test_the_policy_is_sufficient_and_every_action_in_it_is_used(enforced, fault
     # The fleet stopped by --after stop was started again, not replaced.
     assert faulty_aws.calls["ec2:StartInstances"] >= 1
     used = {call for call, n in faulty_aws.calls.items() if n and not call.startswith("iam:")} - NO_PERMISSION_NEEDED
-    unused, unlisted = sorted(set(ACTIONS) - used), sorted(used - set(ACTIONS))
+    unused, unlisted = sorted(set(ACTIONS) - used - NOT_RUN_HERE), sorted(used - set(ACTIONS))
     assert unused == [], f"in the policy but never called, so not needed: {unused}"
     assert unlisted == [], f"called without being in the policy: {unlisted}"
     _auth_off(faulty_aws.url)
