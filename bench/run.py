@@ -34,7 +34,7 @@ from mocha_ansible.cli import build_parser, settings_from_args
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
 from mocha_ansible.provision import sandbox_sources
-from tests.doubles import mirrors
+from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import Sandbox
 
 ROOT = project_dir()

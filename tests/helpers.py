@@ -11,6 +11,8 @@ from mocha_ansible import sandbox
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 DOUBLES = ROOT / "tests" / "doubles"
+# The stand-ins the offline sandbox serves are product assets.
+SANDBOX_DOUBLES = ROOT / "mocha_ansible" / "sandbox_doubles"
 GPU_PROFILES = DOUBLES / "gpu_stand_in" / "profiles"
 VENV_BIN = Path(sys.executable).parent
 

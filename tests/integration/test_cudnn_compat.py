@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import DOUBLES, ROOT, ansible_env, run_playbook
+from tests.helpers import DOUBLES, ROOT, SANDBOX_DOUBLES, ansible_env, run_playbook
 
 SRC = ROOT / "roles" / "mocha_cifar" / "files" / "cudnn_compat"
 TABLE = yaml.safe_load((ROOT / "roles" / "mocha_cifar" / "vars" / "cudnn_compat.yml").read_text())[
@@ -348,7 +348,7 @@ def _preflight(tmp_path: Path, fact: dict[str, Any], **variables: Any) -> tuple[
     facts.mkdir(exist_ok=True)
     (facts / "cuda.fact").write_text(json.dumps(fact))
     variables = {
-        "mocha_cifar_julia": str(DOUBLES / "julia_mocha_stand_in" / "julia"),
+        "mocha_cifar_julia": str(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "julia"),
         "mocha_cifar_facts_dir": str(facts),
         "mocha_cifar_home": str(tmp_path / "home"),
         "cudnn_compat_test_out": str(out),

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from mocha_ansible import sandbox
-from tests.doubles import mirrors
+from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import NOTHING, ROOT, Sandbox
 
 # Updating a spot template (a new price) makes a second version, and the emulator then

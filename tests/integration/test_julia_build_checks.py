@@ -1,7 +1,7 @@
 """julia_build's refusals, run by ansible-playbook on this machine: they stop before any
 package, clone or build, so they run here without a container.
 
-The repository is the TEST DOUBLE tests/doubles/julia_source_stand_in, created by the test.
+The repository is the TEST DOUBLE mocha_ansible/sandbox_doubles/julia_source_stand_in, created by the test.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DOUBLES, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, run_playbook
 
 
 @pytest.fixture(scope="module")
 def stand_in_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
     dest = tmp_path_factory.mktemp("julia") / "repo"
-    subprocess.run([str(DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(dest)], check=True)
+    subprocess.run([str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(dest)], check=True)
     return f"file://{dest}"
 
 

@@ -9,10 +9,10 @@ import shutil
 import time
 from pathlib import Path
 
-from tests.helpers import DOUBLES, ansible_env, run_playbook
+from tests.helpers import DOUBLES, SANDBOX_DOUBLES, ansible_env, run_playbook
 
-TREE = DOUBLES / "julia_mocha_stand_in" / "mocha_tree"
-JULIA = DOUBLES / "julia_mocha_stand_in" / "julia"
+TREE = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "mocha_tree"
+JULIA = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "julia"
 
 
 def _run(tmp_path: Path, **overrides):

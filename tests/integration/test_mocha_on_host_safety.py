@@ -2,7 +2,7 @@
 code; Pkg.dir is checked before root acts on it; and what root writes after the
 Mocha user's code has run cannot be redirected by a link that code planted.
 
-julia is the TEST DOUBLE tests/doubles/julia_mocha_stand_in/julia; the Mocha tree
+julia is the TEST DOUBLE mocha_ansible/sandbox_doubles/julia_mocha_stand_in/julia; the Mocha tree
 is its stand-in repository. The marker test runs the double as the real
 unprivileged user `nobody`, in a throwaway folder under /var/tmp.
 """
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DOUBLES, ansible_env, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, ansible_env, run_playbook
 
-JULIA = DOUBLES / "julia_mocha_stand_in" / "julia"
+JULIA = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "julia"
 NOBODY = 65534
 
 
@@ -67,7 +67,7 @@ def test_a_source_url_reaches_julia_as_args_not_as_code(tmp_path):
     """A path with Julia syntax in it ($, quotes, backticks) is cloned as a path:
     pasted into Pkg.clone("...") it would have been code."""
     source = tmp_path / 'src"); run(`touch PWNED`); ("$(x)'
-    subprocess.run([str(DOUBLES / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(source)], check=True)
+    subprocess.run([str(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(source)], check=True)
     home = _home(tmp_path)
     proc = _tasks("pkg.yml", home, mocha_cifar_source=str(source))
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -81,7 +81,7 @@ def test_a_source_url_reaches_julia_as_args_not_as_code(tmp_path):
 def test_a_version_reaches_julia_as_args_not_as_code(tmp_path):
     """Past the role's input check (tested elsewhere), the version is still data."""
     source = tmp_path / "mocha"
-    subprocess.run([str(DOUBLES / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(source)], check=True)
+    subprocess.run([str(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(source)], check=True)
     home = _home(tmp_path)
     hostile = '0.2.0"); run(`touch PWNED`); ("'
     proc = _tasks("pkg.yml", home, mocha_cifar_source=str(source), mocha_cifar_version=hostile)
@@ -99,11 +99,11 @@ def test_a_pkg_dir_reached_through_a_link_is_refused(tmp_path, where):
     elsewhere = tmp_path / "elsewhere"
     (home / ".julia").mkdir()
     if where == "Mocha":
-        shutil.copytree(DOUBLES / "julia_mocha_stand_in" / "mocha_tree", elsewhere)
+        shutil.copytree(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "mocha_tree", elsewhere)
         (home / ".julia" / "v0.5").mkdir()
         (home / ".julia" / "v0.5" / "Mocha").symlink_to(elsewhere)
     else:
-        shutil.copytree(DOUBLES / "julia_mocha_stand_in" / "mocha_tree", elsewhere / "Mocha")
+        shutil.copytree(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "mocha_tree", elsewhere / "Mocha")
         (home / ".julia" / "v0.5").symlink_to(elsewhere)
     proc = _tasks("pkg.yml", home, mocha_cifar_source="pkg")  # Mocha 0.2.0 "installed": no Pkg.add
     assert proc.returncode != 0
@@ -158,12 +158,13 @@ def test_the_published_md5_is_checked_beside_the_sha256(tmp_path, published_md5_
     archive = tmp_path / "www" / "cifar-10-binary.tar.gz"
     archive.parent.mkdir()
     subprocess.run(
-        [sys.executable, str(DOUBLES / "julia_mocha_stand_in" / "make_dataset.py"), str(archive), "10"], check=True
+        [sys.executable, str(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "make_dataset.py"), str(archive), "10"],
+        check=True,
     )
     data = archive.read_bytes()
     md5 = hashlib.md5(data).hexdigest() if published_md5_matches else "0" * 32
     mocha = tmp_path / "Mocha"
-    shutil.copytree(DOUBLES / "julia_mocha_stand_in" / "mocha_tree", mocha)
+    shutil.copytree(SANDBOX_DOUBLES / "julia_mocha_stand_in" / "mocha_tree", mocha)
     home = _home(tmp_path)
     proc = _tasks(
         "dataset.yml",

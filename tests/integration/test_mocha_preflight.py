@@ -1,6 +1,6 @@
 """mocha_cifar refuses known-dead combinations before spending any time, on this machine.
 
-julia is the TEST DOUBLE tests/doubles/julia_mocha_stand_in/julia.
+julia is the TEST DOUBLE mocha_ansible/sandbox_doubles/julia_mocha_stand_in/julia.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import DOUBLES, ansible_env, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, ansible_env, run_playbook
 
-JULIA = DOUBLES / "julia_mocha_stand_in" / "julia"
+JULIA = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "julia"
 
 
 def _mocha(tmp_path: Path, julia_version: str = "0.5.0", cuda_fact: dict | None = None, check: bool = False, **extra):

@@ -1,7 +1,7 @@
 """`provision --sandbox` end to end, offline: the embedded emulator (moto) runs the
 real ec2_gpu role, a real Docker container stands in for each emulated instance,
 and the host stages run in it for real (apt, git, make) against the TEST DOUBLES
-of tests/doubles/mirrors.py (no real Julia, Mocha or CIFAR-10)."""
+of mocha_ansible/sandbox_doubles/mirrors.py (no real Julia, Mocha or CIFAR-10)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from mocha_ansible import sandbox
-from tests.doubles import mirrors
+from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import NOTHING, ROOT, Sandbox
 
 # Up to the stage that is interrupted: mocha adds time and nothing to what is shown.

@@ -52,6 +52,10 @@ def test_the_wheel_holds_every_tracked_project_file(dist: Path) -> None:
     assert len(wanted) > 50
     missing = [p for p in wanted if f"mocha_ansible/_project/{p}" not in names]
     assert missing == []
+    # The offline sandbox's stand-ins are package data.
+    doubles = _tracked("mocha_ansible/sandbox_doubles")
+    assert len(doubles) > 10
+    assert [p for p in doubles if p not in names] == []
 
 
 def test_the_collection_holds_the_roles_plugins_and_playbooks(dist: Path) -> None:
@@ -93,6 +97,8 @@ echo "=== provision --check"
 "$cli" provision --check --ami ami-785db401; echo "rc=$?"
 "$py" -c 'from mocha_ansible import sandbox; sandbox.stop_emulator()'
 unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+echo "=== mirrors"
+"$py" -m mocha_ansible.sandbox_doubles.mirrors "$HOME/mirrors"; echo "rc=$?"
 echo "=== provision --sandbox --check"
 "$cli" provision --sandbox --check -e julia_build_allow_unsupported_gcc=true; echo "rc=$?"
 # Only the emulator: --down would also remove other sandboxes' containers.
@@ -107,7 +113,9 @@ def test_the_installed_cli_works_outside_the_checkout(venv: Path, tmp_path: Path
     proc = _run(["unshare", "-n", "bash", "-c", CLI_CHECKS], elsewhere, env)
     out = proc.stdout + proc.stderr
     assert f"mocha-ansible {__version__}" in out
-    plan, sandboxed = out.split("=== provision --check", 1)[1].split("=== provision --sandbox --check", 1)
+    plan, rest = out.split("=== provision --check", 1)[1].split("=== mirrors", 1)
+    built, sandboxed = rest.split("=== provision --sandbox --check", 1)
+    assert f"--julia-repo=file://{elsewhere}/mirrors/julia" in built and "rc=0" in built, built[-2000:]
     assert "Will create:" in plan and "--check: stopping after the plan; nothing was created." in plan, plan[-2000:]
     assert "rc=0" in plan, plan[-2000:]
     assert "SANDBOX" not in plan

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mocha_ansible import sandbox
-from tests.doubles import mirrors
+from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import ROOT, VENV_BIN
 
 SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"

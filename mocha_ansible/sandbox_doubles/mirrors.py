@@ -6,7 +6,7 @@ Builds, under one folder, the three things a real run fetches from the internet:
 - the stand-in Mocha repository (julia_mocha_stand_in/mocha_tree, tag v0.2.0);
 - a small CIFAR-10 in the real binary layout, and its MD5.
 
-`python -m tests.doubles.mirrors DEST` prints the provision flags that point at
+`python -m mocha_ansible.sandbox_doubles.mirrors DEST` prints the provision flags that point at
 them, one per line. None of it is real Julia, Mocha or CIFAR-10.
 """
 
@@ -61,8 +61,10 @@ def build(dest: Path) -> Mirrors:
             shutil.rmtree(old, ignore_errors=True)
     dataset, md5_file = www / "cifar-10-binary.tar.gz", www / "md5"
     if not (julia / ".git").is_dir():
+        # Through sh: an installed wheel need not keep the scripts' executable bits.
         subprocess.run(
             [
+                "sh",
                 str(HERE / "julia_source_stand_in" / "make_repo.sh"),
                 str(julia),
                 str(HERE / "julia_mocha_stand_in" / "julia"),
@@ -70,7 +72,7 @@ def build(dest: Path) -> Mirrors:
             check=True,
         )
     if not (mocha / ".git").is_dir():
-        subprocess.run([str(HERE / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(mocha)], check=True)
+        subprocess.run(["sh", str(HERE / "julia_mocha_stand_in" / "make_mocha_repo.sh"), str(mocha)], check=True)
     if not md5_file.is_file():
         www.mkdir(exist_ok=True)
         subprocess.run(
@@ -84,5 +86,5 @@ def build(dest: Path) -> Mirrors:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        sys.exit("usage: python -m tests.doubles.mirrors DEST")
+        sys.exit("usage: python -m mocha_ansible.sandbox_doubles.mirrors DEST")
     print("\n".join(build(Path(sys.argv[1])).flags()))

@@ -1,0 +1,11 @@
+"""TEST DOUBLES that the offline sandbox serves as local mirrors (product assets).
+
+`scripts/sandbox` rehearses the whole tutorial with no internet: these stand in for
+what a real run fetches. None of it is Julia, Mocha or CIFAR-10, and every number it
+produces is labelled as a test double's.
+
+- julia_source_stand_in/: a git repository with Julia's tags whose Makefile builds a C "julia";
+- julia_mocha_stand_in/: a stand-in `julia` for Mocha's calls, a stand-in Mocha tree and
+  a CIFAR-10 in the real binary layout (few records);
+- mirrors.py: builds the three mirrors and prints the provision flags that use them.
+"""
