@@ -51,8 +51,10 @@ ROLE_VARS: dict[str, str] = {
 
 AFTER_CHOICES = ("keep", "stop", "terminate")
 
-# The AMI presets are ec2_gpu's (vars/main.yml): the role resolves them.
-AMI_PRESETS: tuple[str, ...] = tuple(role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"])
+# The AMI presets are ec2_gpu's (vars/main.yml): the role resolves them, and says why
+# it refuses the ones it cannot manage.
+_PRESETS: dict[str, dict[str, Any]] = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"]
+AMI_PRESETS: tuple[str, ...] = tuple(name for name, preset in _PRESETS.items() if "refused" not in preset)
 
 # Roles whose vars/input_patterns.yml holds the patterns of their variables.
 _PATTERN_ROLES = ("ec2_gpu", "julia_build", "mocha_cifar")
@@ -264,6 +266,9 @@ class Settings(BaseModel):
     @field_validator("ami")
     @classmethod
     def _ami(cls, v: str) -> str:
+        refused = _PRESETS.get(v, {}).get("refused")
+        if refused:
+            raise ValueError(" ".join(str(refused).split()))
         if v not in AMI_PRESETS and not _setting_matches("ami", v):
             raise ValueError("neither an AMI id nor a preset")
         return v

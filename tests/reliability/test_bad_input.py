@@ -39,6 +39,8 @@ FLAG_CASES = [
     (["--regions", "us-east-1,mars-2"], "regions", "AWS region names"),
     (["--instance-type", "GPU"], "instance_type", "such as g4dn.xlarge"),
     (["--ami", "ami-xyz"], "ami", "ami-xxxxxxxx"),
+    # A preset the role names but cannot manage says why, and what to use instead.
+    (["--ami", "amazon-linux-2"], "cannot install packages on Amazon Linux 2", "dlami-al2023"),
     (["--ssh-cidr", "10.0.0.300/32"], "ssh_cidr", "CIDR"),
     (["--ssh-cidr", "10.0.0.1"], "ssh_cidr", "CIDR"),
     (["--ssh-cidr", "10.0.0.1/24"], "ssh_cidr", "CIDR"),  # host bits set
@@ -321,6 +323,7 @@ def _role_play(book: str, tmp_path: Path, **extra: object) -> subprocess.Complet
 # when run with plain ansible-playbook (no CLI in front of it).
 ROLE_CASES = [
     ("provision.yml", {"ec2_gpu_count": 0}, "count=0 (accepted: >= 1)"),
+    ("provision.yml", {"ec2_gpu_ami": "amazon-linux-2"}, "cannot install packages on Amazon Linux 2"),
     ("provision.yml", {"ec2_gpu_deployment": "a;b"}, "deployment=a;b"),
     ("provision.yml", {"ec2_gpu_state": "exploded"}, "ec2_gpu_state must be one of"),
     ("provision.yml", {"ec2_gpu_ssh_cidr": "0.0.0.0/0"}, "opens SSH to the whole internet"),
