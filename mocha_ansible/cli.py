@@ -285,6 +285,24 @@ def _owner(args: argparse.Namespace) -> str | None:
     return str(args.owner or default_values()["owner"])
 
 
+def _guard_states(live: Sequence[aws.Instance]) -> tuple[dict[str, str], str | None]:
+    """The cost guard's own report from each running instance's console, not arithmetic on tags.
+
+    A console that cannot be read (no ec2:GetConsoleOutput, say) leaves the rest of the
+    status intact: that guard shows as "unread", and the reason is given once.
+    """
+    guards: dict[str, str] = {}
+    unread: str | None = None
+    for inst in live:
+        if inst.state != "running":
+            continue
+        try:
+            guards[inst.instance_id] = aws.guard_report(inst.region, inst.instance_id).state
+        except MochaAnsibleError as exc:
+            guards[inst.instance_id], unread = "unread", str(exc)
+    return guards, unread
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     _use_sandbox(args)
     regions = _regions(args)
@@ -293,8 +311,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     spent, complete = cost_so_far(live)
     url = endpoint.endpoint_url()
     emulated = not endpoint.is_aws_own(url)
-    # The cost guard's own report from each running instance's console, not arithmetic on tags.
-    guards = {i.instance_id: aws.guard_report(i.region, i.instance_id).state for i in live if i.state == "running"}
+    guards, unread = _guard_states(live)
     if args.json:
         rows = [
             {**i.as_dict(), "guard": guards.get(i.instance_id), "estimated_cost_usd": round(cost_so_far([i])[0], 4)}
@@ -307,6 +324,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "estimated_cost_usd": round(spent, 4),
                     "cost_complete": complete,
                     "emulated": emulated,
+                    "guard_unread": unread,
                 }
             )
         )
@@ -329,6 +347,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"{i.uptime_hours():6.2f}h ${cost_so_far([i])[0]:7.2f}  {i.deployment or '-':<10}  "
             f"{expires:<16}  {guards.get(i.instance_id, '-')}"
         )
+    if unread:
+        print(f"GUARD unread: {unread}")
     print(f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)"))
     return ExitCode.OK
 
