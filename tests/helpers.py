@@ -102,3 +102,37 @@ class Sandbox:
             self.argv("teardown", "--sandbox", "--yes"), cwd=ROOT, env=self.env, capture_output=True, check=False
         )
         sandbox.stop_emulator(self.base / "state")
+
+
+def in_loopback_namespace(
+    script: str, *, env: dict[str, str], timeout: int, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """A bash script in a network namespace of its own, with only loopback up.
+
+    For what provisions against an emulator: an address it invented is unreachable
+    there, so a mistake fails at once and reaches nobody.
+    """
+    return subprocess.run(
+        ["unshare", "-n", "bash", "-c", "ip link set lo up\n" + script],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def provision_on_emulator(
+    emulator: sandbox.Emulator, tmp_path: Path, deployment: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`provision --stages provision` of one g4dn.xlarge against `emulator`, with a private HOME."""
+    (tmp_path / "home").mkdir(exist_ok=True)
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": str(tmp_path / "home"),
+        "MOCHA_ANSIBLE_RUNS_DIR": str(tmp_path / "runs"),
+        **emulator.env(),
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mocha_ansible", "provision", "--yes", "--stages", "provision",
+         "--instance-type", "g4dn.xlarge", "--ami", "ami-785db401", "--deployment", deployment,
+         "-e", "ec2_gpu_wait_for_ssh=false", *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip

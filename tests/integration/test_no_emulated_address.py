@@ -13,20 +13,18 @@ import ipaddress
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, VENV_BIN
+from tests.helpers import VENV_BIN, in_loopback_namespace
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is installed by scripts/bootstrap")
 
 # Runs inside `unshare -n`: its own emulator on the namespace's loopback, then the CLI.
 SCRIPT = r"""
 set -eu
-ip link set lo up
 eval "$("$PY" -c 'from mocha_ansible import sandbox; print("export AWS_ENDPOINT_URL=" + sandbox.start_emulator().url)')"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 rc=0
@@ -70,15 +68,7 @@ def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_p
         "MOCHA_ANSIBLE_RUNS_DIR": str(tmp_path / "runs"),
         "MOCHA_ANSIBLE_SANDBOX_DIR": str(tmp_path / "state"),
     }
-    proc = subprocess.run(
-        ["unshare", "-n", "bash", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    proc = in_loopback_namespace(SCRIPT, env=env, timeout=600)
     output = out.read_text(encoding="utf-8") if out.exists() else ""
     assert proc.returncode == 0, output[-3000:] + proc.stderr[-2000:]
     assert "is not AWS's own" in output, output[-2000:]

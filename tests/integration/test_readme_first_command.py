@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from mocha_ansible import sandbox
-from tests.helpers import ROOT
+from tests.helpers import in_loopback_namespace
 
 # The README's commands after the first one, in the same namespace as the emulator it started.
 SCRIPT = r"""
 set -u
-ip link set lo up
 ./scripts/sandbox
 rc=$?
 echo "=== results latest"
@@ -40,15 +38,7 @@ def test_readme_first_command_as_root_with_a_private_home(tmp_path: Path) -> Non
     home = tmp_path / "root-home"
     home.mkdir(mode=0o700)
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
-    proc = subprocess.run(
-        ["unshare", "-n", "bash", "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    proc = in_loopback_namespace(SCRIPT, env=env, timeout=900)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     for stage in ("sandbox", "preflight", "provision", "verify", "julia", "mocha", "results", "after"):

@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import base64
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
 
-from tests.helpers import ROOT, VENV_BIN
+from tests.helpers import provision_on_emulator
 
 PROJECT_TAGS = {"mocha-ansible:project": "mocha-ansible", "mocha-ansible:deployment": "sec"}
 
 
 def _provision(aws, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "home").mkdir(exist_ok=True)
-    env = {
-        "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOME": str(tmp_path / "home"),
-        "MOCHA_ANSIBLE_RUNS_DIR": str(tmp_path / "runs"),
-        **aws.env(),
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "mocha_ansible", "provision", "--yes", "--stages", "provision",
-         "--instance-type", "g4dn.xlarge", "--ami", "ami-785db401", "--deployment", "sec",
-         "-e", "ec2_gpu_wait_for_ssh=false", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+    return provision_on_emulator(aws, tmp_path, "sec", *extra)
 
 
 def _tags(resource: dict) -> dict[str, str]:
