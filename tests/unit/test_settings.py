@@ -27,7 +27,7 @@ def test_every_mapped_setting_is_a_documented_role_variable():
 def test_defaults_come_from_the_roles_public_defaults():
     defaults = yaml.safe_load((ROOT / "roles/ec2_gpu/defaults/main.yml").read_text())
     values = default_values()
-    assert values["instance_type"] == defaults["ec2_gpu_instance_type"] == "p2.xlarge"
+    assert values["instance_type"] == defaults["ec2_gpu_instance_type"] == "g4dn.xlarge"
     assert (
         values["max_iter"]
         == yaml.safe_load((ROOT / "roles/mocha_cifar/defaults/main.yml").read_text())["mocha_cifar_max_iter"]
