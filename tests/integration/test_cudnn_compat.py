@@ -450,7 +450,10 @@ def test_cuda_verify_accepts_cudnn_9_or_8_only_through_the_layer(
     from mocha_ansible.project import role_python
 
     probe = role_python("cuda_verify", "module_utils/cuda_probe.py")
-    support = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
+    support = probe.with_mocha_compat(
+        yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"],
+        yaml.safe_load((ROOT / "roles/mocha_cifar/vars/mocha_compat.yml").read_text())["mocha_cifar_compat"],
+    )
     problems = probe.evaluate({"cudnn": cudnn}, {"mocha_version": mocha, "cudnn_compat": compat}, support)
     assert [p["check"] for p in problems if p["check"] == "cudnn"] == (["cudnn"] if flagged else [])
     layer = support["cudnn_via_compat_layer"][0]

@@ -10,7 +10,11 @@ from tests.helpers import FIXTURES, GPU_PROFILES, ROOT
 
 probe = role_python("cuda_verify", "module_utils/cuda_probe.py")
 H100 = FIXTURES / "gpu" / "h100-nvcc13"
-SUPPORT = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
+# As tasks/probe.yml builds it: cuda_verify's table plus the cuDNN rules from mocha_cifar's one table.
+SUPPORT = probe.with_mocha_compat(
+    yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"],
+    yaml.safe_load((ROOT / "roles/mocha_cifar/vars/mocha_compat.yml").read_text())["mocha_cifar_compat"],
+)
 
 
 def _probe(gpus, *, driver_cuda="13.0", nvcc_release="13.0", present=True, error=None, cudnn=None):
@@ -189,3 +193,15 @@ def test_summary_says_no_gpu():
 def test_every_toolkit_in_the_table_is_reachable():
     for release in ("8.0", "9.2", "10.2", "11.0", "11.4", "11.8", "12.0", "12.4", "12.8", "13.0", "13.1"):
         assert probe._toolkit_entry(release, SUPPORT["toolkits"]) is not None, release
+
+
+def test_the_cudnn_rules_come_from_mocha_cifars_one_table():
+    """Issue 15: cuda_verify keeps no copy of the cuDNN <-> Mocha table; a change in
+    mocha_cifar's row changes cuda_verify's verdict."""
+    raw = yaml.safe_load((ROOT / "roles/cuda_verify/vars/cuda_support.yml").read_text())["cuda_verify_support"]
+    assert "cudnn_for_mocha" not in raw
+    table = yaml.safe_load((ROOT / "roles/mocha_cifar/vars/mocha_compat.yml").read_text())["mocha_cifar_compat"]
+    six = probe.with_mocha_compat(raw, {**table, "0.6": {**table["0.6"], "cudnn_below": 7}})
+    assert probe.evaluate(_probe([_gpu()], cudnn="6.0.21"), {"mocha_version": "v0.3.1"}, six) == []
+    flagged = probe.evaluate(_probe([_gpu()], cudnn="6.0.21"), {"mocha_version": "v0.3.0"}, SUPPORT)
+    assert [p["check"] for p in flagged] == ["cudnn"] and "v5 (5.1)" in flagged[0]["message"]

@@ -21,6 +21,10 @@ def cuda_verify_problems(probe, options, support):
     return cuda_probe.evaluate(probe, options, support)
 
 
+def cuda_verify_with_mocha(support, mocha_compat):
+    return cuda_probe.with_mocha_compat(support, mocha_compat)
+
+
 def cuda_verify_smoke(stdout):
     """The smoke program prints one JSON line; anything else is a failed run."""
     for raw in reversed((stdout or "").splitlines()):
@@ -48,4 +52,5 @@ class FilterModule:
             "cuda_verify_smoke": cuda_verify_smoke,
             "cuda_verify_summary": cuda_verify_summary,
             "cuda_verify_arch": cuda_verify_arch,
+            "cuda_verify_with_mocha": cuda_verify_with_mocha,
         }

@@ -228,6 +228,23 @@ def _check_compat(driver, release, support, add):
             )
 
 
+def with_mocha_compat(support, mocha_compat):
+    """support plus 'cudnn_for_mocha' rules derived from mocha_cifar's one table
+    (roles/mocha_cifar/vars/mocha_compat.yml): each row's Mocha release series (v0.3.1 -> 0.3.x)
+    needs a cuDNN major in [cudnn_min, cudnn_below). Nothing about cuDNN is copied here."""
+    rules = []
+    for row in mocha_compat.values():
+        major, minor = version_tuple(row["mocha"])[:2]
+        rules.append(
+            {
+                "mocha": {"min": f"{major}.{minor}", "below": f"{major}.{minor + 1}"},
+                "cudnn": {"min": str(row["cudnn_min"]), "below": str(row["cudnn_below"])},
+                "needs": row["cudnn"],
+            }
+        )
+    return {**support, "cudnn_for_mocha": rules}
+
+
 def _check_cudnn(cudnn, mocha, support, add, compat=False):
     if compat and any(
         _in_range(mocha.lstrip("v"), rule["mocha"]) and _in_range(cudnn, rule["cudnn"])
