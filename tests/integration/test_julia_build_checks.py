@@ -27,6 +27,8 @@ def _julia(tmp_path: Path, repo: str, *extra: str) -> subprocess.CompletedProces
         "playbooks/julia.yml",
         "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
         "-e", f"julia_build_repo_url={repo}",
+        # The git-tag build these checks are about (the default method is binary).
+        "-e", "julia_build_method=source",
         "-e", "julia_build_install_packages=false",
         "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
         "-e", f"julia_build_prefix={tmp_path / 'opt'}",

@@ -13,7 +13,8 @@ def test_latest_stable_resolved_to_v050_and_the_link_points_into_the_prefix(host
 
 def test_each_version_was_built_once_as_the_build_user_with_the_jobs_asked_for(host):
     runs = host.file("/var/tmp/make-runs.log").content_string.splitlines()
-    assert [r.split()[0] for r in runs] == ["0.5.0", "0.4.7"]
+    # 0.6.4: the source-full build of the -full stand-in tarball; binary ran no make.
+    assert [r.split()[0] for r in runs] == ["0.5.0", "0.6.4", "0.4.7"]
     assert all(r.split()[1] == "julia-build" for r in runs)
     assert all("-j3" in r for r in runs)
 
@@ -61,3 +62,38 @@ def test_the_build_tree_is_at_the_tags_commit(host):
 
 def test_the_refused_pin_built_nothing(host):
     assert not host.file("/opt/pinned").exists
+
+
+def test_binary_unpacked_the_official_layout_into_prefix_tag_and_linked_it(host):
+    link = host.file("/opt/bin/julia-binary")
+    assert link.is_symlink and link.linked_to == "/opt/julia/v0.6.4/bin/julia"
+    assert host.check_output("/opt/bin/julia-binary --version") == "julia version 0.6.4"
+    assert host.check_output("/opt/bin/julia-binary -e 'println(1+1)'") == "2"
+    # The stand-in tarball's top folder (julia-<hash>) was stripped, and the unpack folder renamed away.
+    assert host.file("/opt/julia/v0.6.4/libexec/julia-stand-in/delegate").exists
+    assert not host.file("/opt/julia/v0.6.4.partial").exists
+    assert host.file("/opt/julia/v0.6.4/bin/julia").user == "root"
+    kept = host.file("/var/cache/mocha-ansible/julia/downloads/julia-0.6.4-linux-x86_64.tar.gz")
+    assert kept.exists and kept.user == "root"
+    fact = json.loads(host.file("/etc/ansible/facts-binary.d/julia.fact").content_string)
+    assert fact["method"] == "binary" and fact["version"] == "v0.6.4" and fact["path"] == "/opt/julia/v0.6.4"
+
+
+def test_source_full_built_the_full_tarball_without_git(host):
+    link = host.file("/opt/bin/julia-full")
+    assert link.is_symlink and link.linked_to == "/opt/julia-full/v0.6.4/bin/julia"
+    assert host.check_output("/opt/bin/julia-full --version") == "julia version 0.6.4"
+    tree = "/var/cache/mocha-ansible/julia/full-v0.6.4"
+    assert not host.file(f"{tree}/.git").exists
+    record = host.file(f"{tree}/build-record.txt").content_string
+    assert "USER=julia-build" in record and "MARCH = x86-64" in record
+    assert host.file(tree).user == "julia-build"
+    fact = json.loads(host.file("/etc/ansible/facts-full.d/julia.fact").content_string)
+    assert fact["method"] == "source-full" and fact["version"] == "v0.6.4"
+
+
+def test_the_tampered_tarball_installed_nothing_and_kept_the_old_link(host):
+    assert not host.file("/opt/tampered/v0.6.4").exists
+    assert not host.file("/opt/tampered/v0.6.4.partial").exists
+    assert host.file("/opt/tampered/bin/julia").linked_to == "/opt/julia/v0.5.0/bin/julia"
+    assert not host.file("/var/cache/tampered/downloads/julia-0.6.4-linux-x86_64.tar.gz").exists

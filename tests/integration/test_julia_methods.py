@@ -1,0 +1,232 @@
+"""julia_build's methods (issue 15.2): the release table, the stand-in tarballs, and the
+refusals that stop before any package, download or clone, run by ansible-playbook on this
+machine. The installs themselves (binary, source-full, a tampered tarball) run in a real
+container: molecule/julia_build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mocha_ansible.sandbox_doubles import mirrors
+from tests.helpers import ROOT, SANDBOX_DOUBLES, run_playbook
+
+RELEASES = ROOT / "roles" / "julia_build" / "vars" / "julia_releases.yml"
+OFFICIAL = "https://github.com/JuliaLang/julia.git"
+SHA = "0" * 64
+SHA_UPPER = "A" * 64
+
+
+def _table() -> dict:
+    return yaml.safe_load(RELEASES.read_text())
+
+
+@pytest.fixture(scope="module")
+def stand_in_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
+    dest = tmp_path_factory.mktemp("julia") / "repo"
+    subprocess.run([str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(dest)], check=True)
+    return f"file://{dest}"
+
+
+def _julia(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_playbook(
+        "playbooks/julia.yml",
+        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
+        "-e", "julia_build_install_packages=false",
+        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
+        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
+        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
+        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
+        *extra,
+    )  # fmt: skip
+
+
+def _refused(proc: subprocess.CompletedProcess[str], message: str, tmp_path: Path) -> None:
+    assert proc.returncode != 0
+    assert message in proc.stdout, proc.stdout[-3000:]
+    for made in ("cache", "opt", "bin", "facts"):
+        assert not (tmp_path / made).exists(), made
+
+
+# -- the table --------------------------------------------------------------------
+
+
+def test_every_release_row_has_a_source_and_a_sha256_or_an_explained_blank():
+    releases = _table()["julia_build_releases"]
+    assert {"v0.4.7", "v0.5.0", "v0.5.2", "v0.6.4"} <= set(releases)
+    for tag, row in releases.items():
+        assert re.fullmatch(r"\d+\.\d+", row["minor"]) and tag.startswith(f"v{row['minor']}."), tag
+        for key in ("binary", "source_full"):
+            entry = row[key]
+            assert entry["source"].strip(), (tag, key)
+            assert entry["url"].startswith("https://") and f"julia-{tag[1:]}-" in entry["url"], (tag, key)
+            if entry["sha256"]:
+                assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), (tag, key)
+            else:
+                assert entry["note"].strip(), f"{tag} {key}: an empty sha256 needs a note saying why"
+        assert isinstance(row["git"]["deps_reachable"], bool) and row["git"]["source"].strip(), tag
+
+
+def test_the_binary_rows_are_the_official_linux_tarballs():
+    releases = _table()["julia_build_releases"]
+    for tag, row in releases.items():
+        version, minor = tag[1:], row["minor"]
+        assert row["binary"]["url"] == (
+            f"https://julialang-s3.julialang.org/bin/linux/x64/{minor}/julia-{version}-linux-x86_64.tar.gz"
+        )
+        assert row["binary"]["sha256"], tag
+    # The figure the issue quotes from JuliaLang/www.julialang.org downloads/oldreleases.md
+    assert releases["v0.6.4"]["binary"]["sha256"] == "d20e6984bcf8c3692d853a9922e2cf1de19b91201cb9e396d9264c32cebedc46"
+
+
+def test_every_method_has_minutes_with_a_source_and_a_kind():
+    minutes = _table()["julia_build_method_minutes"]
+    assert set(minutes) == {"binary", "source", "source-full"}
+    for method, row in minutes.items():
+        assert float(row["minutes"]) > 0 and row["source"].strip(), method
+        assert row["kind"] in {"measured", "cited", "estimate"}, method
+
+
+# -- the stand-in tarballs (TEST DOUBLES) -------------------------------------------
+
+
+def test_the_stand_in_tarballs_have_the_official_layouts_and_their_sha256(tmp_path):
+    binary, full = mirrors.julia_binary_tarball(tmp_path / "a"), mirrors.julia_full_tarball(tmp_path / "a")
+    assert binary.path.name == "julia-0.6.4-linux-x86_64.tar.gz" and full.path.name == "julia-0.6.4-full.tar.gz"
+    for made in (binary, full):
+        assert made.sha256 == hashlib.sha256(made.path.read_bytes()).hexdigest()
+        assert made.url == f"file://{made.path}" and made.checksum == f"sha256:{made.sha256}"
+    # The same bytes on every build: the checksum the sandbox passes stays right.
+    assert mirrors.julia_binary_tarball(tmp_path / "b").sha256 == binary.sha256
+    assert mirrors.julia_full_tarball(tmp_path / "b").sha256 == full.sha256
+    with tarfile.open(binary.path) as tar:
+        names = tar.getnames()
+        assert all(re.match(r"julia-[0-9a-f]{10}(/|$)", n) for n in names), names
+        assert tar.getmember(f"{mirrors.BINARY_TOP}/bin/julia").mode & 0o111
+    with tarfile.open(full.path) as tar:
+        assert {"julia-0.6.4/Makefile", "julia-0.6.4/julia.c", "julia-0.6.4/VERSION"} <= set(tar.getnames())
+        version = tar.extractfile("julia-0.6.4/VERSION")
+        assert version is not None and version.read() == b"0.6.4\n"
+
+
+def test_the_unpacked_binary_stand_in_answers_the_smoke_test(tmp_path):
+    binary = mirrors.julia_binary_tarball(tmp_path)
+    (tmp_path / "u").mkdir()
+    subprocess.run(["tar", "-xzf", str(binary.path), "-C", str(tmp_path / "u"), "--strip-components=1"], check=True)
+    julia = str(tmp_path / "u" / "bin" / "julia")
+
+    def run(*args: str) -> str:
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+        return subprocess.run([julia, *args], env=env, capture_output=True, text=True, check=True).stdout
+
+    assert run("--version") == "julia version 0.6.4\n"
+    assert run("-e", "println(1+1)") == "2\n"
+
+
+def test_the_sandbox_flags_point_binary_and_source_full_at_the_stand_ins(tmp_path):
+    binary, full = mirrors.julia_binary_tarball(tmp_path), mirrors.julia_full_tarball(tmp_path)
+    flags = mirrors.Mirrors(tmp_path, tmp_path, tmp_path, "0" * 32, binary, full).tarball_vars()
+    assert flags == [
+        f"--extra-vars=julia_build_binary_url=file://{binary.path}",
+        f"--extra-vars=julia_build_binary_checksum=sha256:{binary.sha256}",
+        f"--extra-vars=julia_build_source_full_url=file://{full.path}",
+        f"--extra-vars=julia_build_source_full_checksum=sha256:{full.sha256}",
+    ]
+
+
+# -- the role's refusals, before anything is made -----------------------------------
+
+
+def test_binary_for_a_tag_the_table_lacks_is_refused_naming_the_accepted_tags(tmp_path):
+    proc = _julia(tmp_path, "-e", "julia_build_method=binary", "-e", "julia_build_version=v0.7.0")
+    _refused(
+        proc,
+        "julia_build_version=v0.7.0 has no URL and sourced sha256 for julia_build_method=binary in"
+        " vars/julia_releases.yml; accepted: a tag listed with one (v0.4.7, v0.5.0, v0.5.2, v0.6.4), or"
+        " julia_build_binary_url and julia_build_binary_checksum=sha256:<64 hex>",
+        tmp_path,
+    )
+
+
+def test_source_full_without_a_sourced_sha256_is_refused_until_one_is_given(tmp_path):
+    proc = _julia(tmp_path, "-e", "julia_build_method=source-full", "-e", "julia_build_version=v0.6.4")
+    _refused(
+        proc,
+        "julia_build_version=v0.6.4 has no sourced sha256 for julia_build_method=source-full in"
+        " vars/julia_releases.yml; accepted: a tag listed with one (none yet), or julia_build_source_full_url and"
+        " julia_build_source_full_checksum=sha256:<64 hex>",
+        tmp_path,
+    )
+
+
+def test_a_binary_url_alone_does_not_stand_in_for_a_checksum(tmp_path):
+    proc = _julia(
+        tmp_path, "-e", "julia_build_method=binary", "-e", "julia_build_version=v0.7.0",
+        "-e", "julia_build_binary_url=file:///nowhere/julia.tar.gz",
+    )  # fmt: skip
+    _refused(proc, "julia_build_version=v0.7.0 has no sourced sha256 for julia_build_method=binary", tmp_path)
+
+
+def test_latest_stable_is_refused_for_a_tarball_method(tmp_path):
+    proc = _julia(tmp_path, "-e", "julia_build_method=binary", "-e", "julia_build_version=latest-stable")
+    _refused(
+        proc,
+        "julia_build_version=latest-stable works with julia_build_method: source only; accepted for binary:"
+        " a tag like v0.6.4",
+        tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("julia_build_binary_checksum=md5:abc",
+         "julia_build_binary_checksum=md5:abc; accepted: sha256:<64 lowercase hex>, or empty for the table's"),
+        (f"julia_build_source_full_checksum=sha256:{SHA_UPPER}",
+         f"julia_build_source_full_checksum=sha256:{SHA_UPPER}; accepted: sha256:<64"),
+        ("julia_build_binary_url=http://example.invalid/j.tar.gz",
+         "julia_build_binary_url=http://example.invalid/j.tar.gz; accepted: an https:// or file:/// URL"),
+        ("julia_build_method=tarball", "julia_build_method must be one of: binary, source, source-full"),
+    ],
+)  # fmt: skip
+def test_bad_method_inputs(tmp_path, extra, message):
+    _refused(_julia(tmp_path, "-e", extra), message, tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["v0.4.7", "v0.5.0", "v0.6.4"])
+def test_a_git_tag_build_from_the_official_repository_with_dead_dependency_hosts_is_refused(tmp_path, tag):
+    proc = _julia(
+        tmp_path, "-e", "julia_build_method=source", "-e", f"julia_build_version={tag}",
+        "-e", f"julia_build_repo_url={OFFICIAL}",
+    )  # fmt: skip
+    _refused(proc, f"julia_build_method=source: a git-tag build of julia_build_version={tag} from {OFFICIAL}", tmp_path)
+    assert "downloads its dependencies from hosts that are gone (JuliaLang/julia#" in proc.stdout
+    assert "fix: julia_build_method: source-full (or binary)" in proc.stdout
+
+
+def test_a_git_tag_build_from_a_mirror_passes_that_check(tmp_path, stand_in_repo):
+    """A mirror brings its own dependency sources: the next check (the compiler) is what stops it."""
+    proc = _julia(
+        tmp_path, "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
+        "-e", f"julia_build_repo_url={stand_in_repo}",
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "hosts that are gone" not in proc.stdout
+    assert "Julia v0.5.0 builds with GCC 4.7 to 5.x" in proc.stdout
+    assert not (tmp_path / "cache").exists()
+
+
+def test_source_full_checks_the_compiler_before_downloading(tmp_path):
+    proc = _julia(
+        tmp_path, "-e", "julia_build_method=source-full", "-e", "julia_build_version=v0.5.0",
+        "-e", "julia_build_source_full_url=file:///nowhere/julia-0.5.0-full.tar.gz",
+        "-e", f"julia_build_source_full_checksum=sha256:{SHA}",
+    )  # fmt: skip
+    _refused(proc, "Julia v0.5.0 builds with GCC 4.7 to 5.x", tmp_path)
