@@ -51,7 +51,7 @@ def _julia(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 def _refused(proc: subprocess.CompletedProcess[str], message: str, tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert message in proc.stdout, proc.stdout[-3000:]
-    for made in ("cache", "opt", "bin", "facts"):
+    for made in ("cache", "cache-downloads", "opt", "bin", "facts"):
         assert not (tmp_path / made).exists(), made
 
 

@@ -73,8 +73,9 @@ def test_binary_unpacked_the_official_layout_into_prefix_tag_and_linked_it(host)
     assert host.file("/opt/julia/v0.6.4/libexec/julia-stand-in/delegate").exists
     assert not host.file("/opt/julia/v0.6.4.partial").exists
     assert host.file("/opt/julia/v0.6.4/bin/julia").user == "root"
-    kept = host.file("/var/cache/mocha-ansible/julia/downloads/julia-0.6.4-linux-x86_64.tar.gz")
+    kept = host.file("/var/cache/mocha-ansible/julia-downloads/julia-0.6.4-linux-x86_64.tar.gz")
     assert kept.exists and kept.user == "root"
+    assert host.file("/var/cache/mocha-ansible/julia-downloads").user == "root"
     fact = json.loads(host.file("/etc/ansible/facts-binary.d/julia.fact").content_string)
     assert fact["method"] == "binary" and fact["version"] == "v0.6.4" and fact["path"] == "/opt/julia/v0.6.4"
 
@@ -96,4 +97,4 @@ def test_the_tampered_tarball_installed_nothing_and_kept_the_old_link(host):
     assert not host.file("/opt/tampered/v0.6.4").exists
     assert not host.file("/opt/tampered/v0.6.4.partial").exists
     assert host.file("/opt/tampered/bin/julia").linked_to == "/opt/julia/v0.5.0/bin/julia"
-    assert not host.file("/var/cache/tampered/downloads/julia-0.6.4-linux-x86_64.tar.gz").exists
+    assert not host.file("/var/cache/tampered-downloads/julia-0.6.4-linux-x86_64.tar.gz").exists
