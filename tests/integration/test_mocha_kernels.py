@@ -79,7 +79,7 @@ def test_missing_curand_headers_fail_with_what_to_install(tmp_path):
 
 def test_cuda_off_unsets_the_variable_and_builds_nothing(tmp_path):
     _prepare(tmp_path)
-    proc = _run(tmp_path, mocha_cifar_cuda_on=False)
+    proc = _run(tmp_path, mocha_cifar_cuda_on=False, mocha_cifar_native_ext=False)  # pure Julia: no libmochaext here
     assert proc.returncode == 0, proc.stdout[-3000:]
     profile = (tmp_path / "mocha.sh").read_text()
     assert "unset MOCHA_USE_CUDA" in profile and "export" not in profile

@@ -15,7 +15,9 @@ def test_mocha_use_cuda_is_unset_for_users_when_cuda_is_off(host):
 def test_results_json_holds_the_parsed_numbers_of_the_last_run(host):
     results = json.loads(host.file("/var/lib/mocha/logs/results.json").content_string)
     assert results["iterations"] == 1000 and results["max_iter"] == 1000
-    assert results["backend"] == "cpu"
+    assert results["backend"] == "cpu-native"  # issue 15: the CPU backend with Mocha's native extension
+    assert results["threads"] == int(host.check_output("nproc"))
+    assert results["tests"] == [{"attempt": 1, "passed": True}]
     assert [o["iter"] for o in results["objective"]][:2] == [0, 200]
     assert results["validation_accuracy"][-1]["iter"] == 1000
     assert results["seconds_per_200_iter"] == 3.0  # the stand-in's simulated clock
@@ -31,9 +33,9 @@ def test_max_iter_took_effect_and_fresh_run_cleared_the_snapshots(host):
 
 def test_one_download_one_add_one_conversion(host):
     calls = host.file("/var/lib/mocha/julia-calls.log").content_string.splitlines()
-    assert calls.count('-e Pkg.add("Mocha")') == 1
+    assert calls.count('-e Pkg.setprotocol!("https"); Pkg.add("Mocha")') == 1  # Julia 0.5: https
     assert sum(1 for c in calls if c.endswith("convert.jl")) == 1
-    assert calls.count('-e Pkg.test("Mocha")') == 1
+    assert calls.count('-e Pkg.setprotocol!("https"); Pkg.test("Mocha")') == 1
     http_log = host.file("/var/log/stand-in-http.log").content_string
     # One download into the real cache across five converges; the second GET is the
     # side effect's wrong-checksum attempt into an empty cache of its own.
@@ -57,7 +59,7 @@ def test_no_sudo_on_the_host(host):
 
 def test_the_planted_marker_link_did_not_hand_roots_file_to_mocha(host):
     """Issue 22: the stand-in's Pkg.test planted the marker as a link to /etc/mocha-victim."""
-    assert host.file("/var/lib/mocha/.mocha-ansible-tested-0.2.0-cpu").is_symlink
+    assert host.file("/var/lib/mocha/.mocha-ansible-tested-0.2.0-cpu-native").is_symlink
     victim = host.file("/etc/mocha-victim")
     assert victim.user == "root" and victim.group == "root" and victim.mode == 0o644
     assert victim.content_string == "root's file\n"
@@ -75,3 +77,15 @@ def test_what_root_left_in_the_mocha_tree_belongs_to_mocha(host):
     assert host.file("/var/cache/mocha-ansible/cifar10").user == "root"
     calls = host.file("/var/lib/mocha/julia-calls.log").content_string.splitlines()
     assert '-e Pkg.pin("Mocha", VersionNumber(ARGS[1])) -- 0.2.0' in calls
+
+
+def test_the_native_extension_was_built_and_every_mocha_process_had_it(host):
+    """Issue 15: Pkg.build compiled libmochaext.so (the stand-in's sources, a real g++ -fopenmp);
+    Pkg.test, convert.jl and training ran with MOCHA_USE_NATIVE_EXT and OMP_NUM_THREADS."""
+    assert host.file("/var/lib/mocha/.julia/v0.5/Mocha/deps/libmochaext.so").exists
+    threads = host.check_output("nproc")
+    entries = [json.loads(line) for line in host.file("/var/lib/mocha/julia-env.log").content_string.splitlines()]
+    mocha_runs = [e for e in entries if e["args"][-1].endswith(".jl") or "Pkg.test" in " ".join(e["args"])]
+    assert {e["args"][-1] for e in mocha_runs} >= {"../convert.jl", "cifar10-mocha-ansible.jl"}
+    for entry in mocha_runs:
+        assert entry["env"] == {"MOCHA_USE_NATIVE_EXT": "true", "OMP_NUM_THREADS": threads}, entry
