@@ -1,6 +1,6 @@
 """Parse Mocha's CIFAR-10 training log into numbers (pure Python; pytest imports it).
 
-Two formats (../shared/docs/mocha-facts.md):
+Two formats (pluskid/Mocha.jl: Logging.jl up to v0.2.0, Memento from v0.3.0 per its REQUIRE files):
 - Logging.jl (Mocha v0.1.2/v0.2.0): ``26-Nov 03:40:12:INFO:root:TRAIN iter=000200 obj_val=2.30258509``.
   The timestamp has one-second resolution and no year.
 - Memento (v0.3.x): ``[2017-11-20 10:00:00 | info | root]: TRAIN iter=000200 obj_val=2.30``.
