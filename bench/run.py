@@ -31,11 +31,11 @@ from typing import Any
 from bench import ec2_stage
 from mocha_ansible import sandbox
 from mocha_ansible.cli import build_parser, settings_from_args
+from mocha_ansible.emulator import running_emulator, stop_emulator
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
 from mocha_ansible.provision import sandbox_sources
 from mocha_ansible.sandbox_doubles import mirrors
-from tests.helpers import Sandbox
 
 ROOT = project_dir()
 VENV_BIN = Path(sys.executable).parent
@@ -47,7 +47,7 @@ class Bench:
         self.mirror_flags = mirrors.build(base / "mirrors").flags()
         self.max_iter = max_iter
         # The same private environment (HOME, runs, sandbox state) the sandbox tests use.
-        self.env = Sandbox(base, self.mirror_flags).env
+        self.env = sandbox.private_env(base)
 
     def provision_args(self, deployment: str, stages: str, count: int = 1) -> list[str]:
         return [
@@ -74,7 +74,7 @@ class Bench:
 
     def plain(self, deployment: str, stages: str) -> float:
         """The playbook the CLI would run, through ansible-playbook alone."""
-        emu = sandbox.running_emulator(self.base / "state")
+        emu = running_emulator(self.base / "state")
         assert emu is not None
         saved = dict(os.environ)
         os.environ.update(self.env)
@@ -200,7 +200,7 @@ def main() -> int:
                     save()
         finally:
             bench.teardown()
-            sandbox.stop_emulator(Path(tmp) / "state")
+            stop_emulator(Path(tmp) / "state")
 
     print_table(results, stages, sizes)
     print(f"\nwrote {path}")

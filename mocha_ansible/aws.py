@@ -20,11 +20,13 @@ import botocore.exceptions
 from botocore.config import Config
 
 from mocha_ansible.errors import MochaAnsibleError, PreflightRefused
-from mocha_ansible.project import PROJECT_TAG
+from mocha_ansible.project import role_yaml
 
-TAG_PROJECT = "mocha-ansible:project"
-TAG_DEPLOYMENT = "mocha-ansible:deployment"
-TAG_OWNER = "mocha-ansible:owner"
+# The tags ec2_gpu writes on everything and finds it by, in the role's order
+# (project, deployment, owner): read from the role, so a lookup here never drifts from it.
+_LOOKUP_TAGS: dict[str, str] = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_lookup_tags"]
+TAG_PROJECT, TAG_DEPLOYMENT, TAG_OWNER = _LOOKUP_TAGS
+PROJECT_TAG = _LOOKUP_TAGS[TAG_PROJECT]
 # The cost guard's absolute deadline (ISO 8601, UTC), fixed at launch: EC2's LaunchTime
 # moves on every stop/start, so launch + max-hours is not it.
 TAG_DEADLINE = "mocha-ansible:deadline"

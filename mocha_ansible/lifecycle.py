@@ -7,14 +7,34 @@ deployment is deleted the same way whichever command asks.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mocha_ansible import aws, sandbox
+from mocha_ansible import aws, results, sandbox
 from mocha_ansible.progress import Progress
 from mocha_ansible.project import playbook
 from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
+
+
+def regions(first: str, more: Iterable[object] = ()) -> list[str]:
+    """Every region a deployment may be in: `first`, then the others, each once (non-names dropped)."""
+    return list(dict.fromkeys(r for r in (first, *more) if isinstance(r, str)))
+
+
+def recorded_regions(runs_root: Path, default: str) -> list[str]:
+    """The default region plus every region an earlier run could use.
+
+    Capacity failover may have put a fleet in a fallback region; status and teardown
+    must look there too, or it would bill unseen.
+    """
+    found: list[object] = []
+    for run in results.list_runs(runs_root):
+        extravars = run.record.get("extravars", {})
+        found += [extravars.get("ec2_gpu_region", default), *extravars.get("ec2_gpu_regions", [])]
+    return regions(default, found)
 
 
 @dataclass
@@ -118,3 +138,23 @@ def bake(
         return None
     report: dict[str, Any] = json.loads((run_dir / "ec2_gpu_bake.json").read_text(encoding="utf-8"))
     return report
+
+
+def converged_versions(runs_root: Path, deployment: str) -> dict[str, str] | None:
+    """Julia and Mocha versions of the newest successful provision of `deployment`."""
+    for run in reversed(results.list_runs(runs_root)):
+        extravars = run.record.get("extravars", {})
+        if run.status != "ok" or extravars.get("ec2_gpu_deployment", "default") != deployment:
+            continue
+        for files in results.host_reports(run.path).values():
+            trained = files.get("results")
+            if isinstance(trained, dict) and trained.get("julia") and trained.get("mocha"):
+                return {"julia": str(trained["julia"]), "mocha": str(trained["mocha"])}
+    return None
+
+
+def bake_label(deployment: str, versions: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A baked AMI's name (deployment, versions, time: unique and sortable) and the version tags it carries."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = f"mocha-ansible-{deployment}-julia-{versions['julia']}-mocha-{versions['mocha']}-{stamp}"
+    return name, {"mocha-ansible:julia": versions["julia"], "mocha-ansible:mocha": versions["mocha"]}

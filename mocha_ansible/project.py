@@ -12,7 +12,6 @@ from typing import Any
 import yaml
 
 ROLES: tuple[str, ...] = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar")
-PROJECT_TAG = "mocha-ansible"
 
 
 PACKAGE = Path(__file__).resolve().parent
@@ -36,6 +35,18 @@ def project_dir() -> Path:
         f"cannot find playbooks/site.yml under {' or '.join(map(str, candidates))}; reinstall mocha-ansible"
         + (" or fix MOCHA_ANSIBLE_PROJECT_DIR" if override else "")
     )
+
+
+def xdg_state_dir() -> Path:
+    """This tool's folder under the XDG state directory ($XDG_STATE_HOME, else ~/.local/state)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "mocha-ansible"
+
+
+def sandbox_dir() -> Path:
+    """The sandbox's state (emulator record and log, created keys): $MOCHA_ANSIBLE_SANDBOX_DIR, else XDG state."""
+    override = os.environ.get("MOCHA_ANSIBLE_SANDBOX_DIR")
+    return Path(override) if override else xdg_state_dir() / "sandbox"
 
 
 def playbook(name: str) -> Path:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mocha_ansible import aws, endpoint, lifecycle, results, sandbox
+from mocha_ansible import aws, emulator, endpoint, lifecycle, results, sandbox
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
@@ -112,7 +112,7 @@ def sandbox_sources(settings: Settings) -> dict[str, str]:
 
 def _regions(settings: Settings) -> list[str]:
     """Every region the deployment may be in: its own, then the failover candidates."""
-    return list(dict.fromkeys([settings.region, *settings.regions]))
+    return lifecycle.regions(settings.region, settings.regions)
 
 
 def _live(settings: Settings) -> list[aws.Instance]:
@@ -214,9 +214,9 @@ class Provision:
             self.image = sandbox.image_for(image["id"], self.image)
 
     def _start_sandbox(self) -> None:
-        emu = sandbox.start_emulator()
+        emu = emulator.start_emulator()
         os.environ.update(emu.env())
-        self.key_dir = self._key_dir(sandbox.state_dir() / "keys")
+        self.key_dir = self._key_dir(sandbox.key_dir())
         self.settings = self.settings.model_copy(
             update={
                 "ami": sandbox.SANDBOX_AMI if self.settings.ami == default_values()["ami"] else self.settings.ami,

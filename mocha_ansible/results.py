@@ -11,6 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mocha_ansible.project import xdg_state_dir
+
 DEFAULT_KEEP = 20
 RUN_RECORD = "run.json"
 
@@ -22,8 +24,7 @@ def runs_root(override: str | None = None) -> Path:
     env = os.environ.get("MOCHA_ANSIBLE_RUNS_DIR")
     if env:
         return Path(env).expanduser()
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "mocha-ansible" / "runs"
+    return xdg_state_dir() / "runs"
 
 
 # A run directory is this tool's only by both its name and the marker it wrote, so

@@ -14,14 +14,15 @@ import boto3
 import pytest
 
 from mocha_ansible import sandbox
+from mocha_ansible.emulator import Emulator, start_emulator, stop_emulator
 
 
 @pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sandbox.Emulator]:
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     base = tmp_path_factory.mktemp("emulator")
-    emu = sandbox.start_emulator(base)
+    emu = start_emulator(base)
     yield emu
-    sandbox.stop_emulator(base)
+    stop_emulator(base)
 
 
 def _point_at(emulator, monkeypatch: pytest.MonkeyPatch):
@@ -35,7 +36,7 @@ def _point_at(emulator, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def aws(emulator: sandbox.Emulator, monkeypatch: pytest.MonkeyPatch) -> sandbox.Emulator:
+def aws(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
     """A clean emulator, and this process's environment pointed at it."""
     return _point_at(emulator, monkeypatch)
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mocha_ansible import sandbox
+from mocha_ansible.emulator import Emulator, running_emulator, stop_emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -59,14 +60,7 @@ class Sandbox:
     def __init__(self, base: Path, flags: list[str]) -> None:
         self.base = base
         self.flags = flags
-        (base / "home").mkdir(parents=True, exist_ok=True)
-        self.env = {
-            "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": str(base / "home"),
-            "LANG": "C.UTF-8",
-            "MOCHA_ANSIBLE_RUNS_DIR": str(base / "runs"),
-            "MOCHA_ANSIBLE_SANDBOX_DIR": str(base / "state"),
-        }
+        self.env = sandbox.private_env(base)
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "mocha_ansible", *args]
@@ -80,8 +74,8 @@ class Sandbox:
         return self.cli("provision", "--sandbox", *self.flags, *args)
 
     @property
-    def emulator(self) -> sandbox.Emulator:
-        emu = sandbox.running_emulator(self.base / "state")
+    def emulator(self) -> Emulator:
+        emu = running_emulator(self.base / "state")
         assert emu is not None, "the sandbox emulator is not running"
         return emu
 
@@ -101,7 +95,7 @@ class Sandbox:
         subprocess.run(
             self.argv("teardown", "--sandbox", "--yes"), cwd=ROOT, env=self.env, capture_output=True, check=False
         )
-        sandbox.stop_emulator(self.base / "state")
+        stop_emulator(self.base / "state")
 
 
 def in_loopback_namespace(
@@ -119,7 +113,7 @@ def in_loopback_namespace(
 
 
 def provision_on_emulator(
-    emulator: sandbox.Emulator, tmp_path: Path, deployment: str, *extra: str
+    emulator: Emulator, tmp_path: Path, deployment: str, *extra: str
 ) -> subprocess.CompletedProcess[str]:
     """`provision --stages provision` of one g4dn.xlarge against `emulator`, with a private HOME."""
     (tmp_path / "home").mkdir(exist_ok=True)

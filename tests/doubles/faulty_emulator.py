@@ -22,7 +22,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.server import ThreadedMotoServer
 
-from mocha_ansible.sandbox import Emulator, free_port
+from mocha_ansible.emulator import Emulator, free_port
 
 logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
@@ -67,7 +67,7 @@ class FaultyEmulator:
             self.faults.clear()
             self.calls.clear()
         self._endpoint.reset()
-        # A test may have turned IAM checks on (sandbox.enforce_iam); the next one starts without.
+        # A test may have turned IAM checks on (emulator.enforce_iam); the next one starts without.
         req = urllib.request.Request(
             f"{self.url}/moto-api/reset-auth", data=b"inf", method="POST", headers={"Content-Type": "text/plain"}
         )

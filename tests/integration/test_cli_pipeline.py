@@ -11,7 +11,7 @@ from pathlib import Path
 
 import boto3
 
-from mocha_ansible import sandbox
+from mocha_ansible.emulator import running_emulator, stop_emulator
 from tests.conftest import project_resources
 from tests.helpers import ROOT, VENV_BIN
 
@@ -65,12 +65,12 @@ def test_sandbox_check_starts_its_own_emulator(tmp_path):
         assert "julia-gcc: Julia v0.5.0 builds with GCC 4.7 to 5.x, and this host has GCC 12.2.0" in proc.stderr
         plan = json.loads(next(ln for ln in proc.stdout.splitlines() if '"plan"' in ln))
         assert {c["name"]: c["status"] for c in plan["checks"]}["credentials"] == "ok"
-        assert sandbox.running_emulator(tmp_path / "sandbox") is not None
+        assert running_emulator(tmp_path / "sandbox") is not None
         forced = _cli("provision", "--sandbox", "--check", "-e", "julia_build_allow_unsupported_gcc=true", env=env)
         assert forced.returncode == 0, forced.stderr
         assert "[warn] julia-gcc: GCC 12.2.0 is not checked" in forced.stdout
     finally:
-        sandbox.stop_emulator(tmp_path / "sandbox")
+        stop_emulator(tmp_path / "sandbox")
 
 
 def test_target_localhost_runs_verify_and_fetches_its_report(tmp_path):

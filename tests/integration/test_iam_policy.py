@@ -18,7 +18,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from mocha_ansible import sandbox
+from mocha_ansible.emulator import enforce_iam, record_emulator
 from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import NOTHING, ROOT, Sandbox
 
@@ -49,8 +49,8 @@ def enforced(faulty_aws, debian_image, mirror_flags, tmp_path: Path) -> Callable
     boxes = []
 
     def make(actions: list[str]) -> Sandbox:
-        emu = sandbox.enforce_iam(faulty_aws._endpoint, _actions_only(actions))
-        sandbox.record_emulator(emu, tmp_path / "state", managed=False)
+        emu = enforce_iam(faulty_aws._endpoint, _actions_only(actions))
+        record_emulator(emu, tmp_path / "state", managed=False)
         box = Sandbox(tmp_path, [*mirror_flags, "--max-iter", "400"])
         boxes.append(box)
         return box

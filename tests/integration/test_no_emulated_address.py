@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace i
 # Runs inside `unshare -n`: its own emulator on the namespace's loopback, then the CLI.
 SCRIPT = r"""
 set -eu
-eval "$("$PY" -c 'from mocha_ansible import sandbox; print("export AWS_ENDPOINT_URL=" + sandbox.start_emulator().url)')"
+eval "$("$PY" -c 'from mocha_ansible import emulator as e; print("export AWS_ENDPOINT_URL=" + e.start_emulator().url)')"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 rc=0
 # The defaults, but for an AMI the emulator holds (it has no focal image for the preset).
@@ -36,7 +36,7 @@ import boto3, json
 ec2 = boto3.client("ec2")
 print(json.dumps([i.get("PublicIpAddress") for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]))
 ' > "$IPS"
-"$PY" -c 'from mocha_ansible import sandbox; sandbox.stop_emulator()'
+"$PY" -c 'from mocha_ansible import emulator; emulator.stop_emulator()'
 exit $rc
 """
 

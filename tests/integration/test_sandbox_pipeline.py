@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from mocha_ansible import sandbox
+from mocha_ansible.emulator import running_emulator
 from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import NOTHING, ROOT, Sandbox
 
@@ -178,5 +179,5 @@ def test_down_removes_containers_and_emulator_state(box: Sandbox) -> None:
     down = box.cli("provision", "--sandbox", "--down")
     assert down.returncode == 0 and "removed 1 container(s)" in down.stdout, down.stdout + down.stderr
     assert box.containers("gone") == [] and not keys.exists()
-    assert sandbox.running_emulator(box.base / "state") is None
+    assert running_emulator(box.base / "state") is None
     assert not os.path.exists(box.base / "state" / "emulator.json")

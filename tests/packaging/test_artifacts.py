@@ -91,18 +91,18 @@ ip link set lo up
 cli="$VENV/bin/mocha-ansible"
 py="$VENV/bin/python"
 "$cli" --version
-eval "$("$py" -c 'from mocha_ansible import sandbox; print("export AWS_ENDPOINT_URL=" + sandbox.start_emulator().url)')"
+eval "$("$py" -c 'from mocha_ansible import emulator as e; print("export AWS_ENDPOINT_URL=" + e.start_emulator().url)')"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 echo "=== provision --check"
 "$cli" provision --check --ami ami-785db401; echo "rc=$?"
-"$py" -c 'from mocha_ansible import sandbox; sandbox.stop_emulator()'
+"$py" -c 'from mocha_ansible import emulator; emulator.stop_emulator()'
 unset AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 echo "=== mirrors"
 "$py" -m mocha_ansible.sandbox_doubles.mirrors "$HOME/mirrors"; echo "rc=$?"
 echo "=== provision --sandbox --check"
 "$cli" provision --sandbox --check -e julia_build_allow_unsupported_gcc=true; echo "rc=$?"
 # Only the emulator: --down would also remove other sandboxes' containers.
-"$py" -c 'from mocha_ansible import sandbox; sandbox.stop_emulator()'
+"$py" -c 'from mocha_ansible import emulator; emulator.stop_emulator()'
 """
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mocha_ansible import sandbox
+from mocha_ansible.emulator import stop_emulator
 from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import ROOT, VENV_BIN
 
@@ -74,7 +75,7 @@ def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
         boxed = _cli(world, *LAUNCH, "--sandbox", "--deployment", "boxed", "--max-iter", "400", *flags)
     finally:
         sandbox.remove_containers("boxed", base=Path(world["sandbox"]))  # type: ignore[arg-type]
-        sandbox.stop_emulator(Path(world["sandbox"]))  # type: ignore[arg-type]
+        stop_emulator(Path(world["sandbox"]))  # type: ignore[arg-type]
     assert boxed.returncode == 0, boxed.stdout[-3000:] + boxed.stderr
     outputs += [ok, failing, loud, boxed]
 

@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import pytest
 
 from mocha_ansible import aws
-from mocha_ansible.cli import build_parser, main, parse_extra_vars, ssh_config_text
+from mocha_ansible.arguments import parse_extra_vars
+from mocha_ansible.cli import build_parser, main
 from mocha_ansible.errors import ConfigError
 from mocha_ansible.runner import is_secret_name, safe_environ
+from mocha_ansible.ssh_config import ssh_config_text
 from tests.helpers import ROOT
 
 SUBCOMMANDS = ("provision", "preflight", "status", "teardown", "ssh-config", "results")
@@ -134,7 +136,7 @@ def test_sandbox_and_lifecycle_flags_refuse_what_cannot_work(capsys, argv, messa
 
 def test_status_and_teardown_look_in_every_region_a_run_could_use(tmp_path):
     from mocha_ansible import results
-    from mocha_ansible.cli import _regions
+    from mocha_ansible.commands import _regions
 
     run = results.new_run_dir(tmp_path)
     results.write_record(run, {"extravars": {"ec2_gpu_region": "eu-west-1", "ec2_gpu_regions": ["us-west-2"]}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from mocha_ansible import aws
-from mocha_ansible.cli import ssh_config_text
+from mocha_ansible.ssh_config import ssh_config_text
 
 
 def test_ssh_config_blocks_pin_the_host_key_per_instance(tmp_path):

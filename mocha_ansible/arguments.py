@@ -1,0 +1,92 @@
+"""argparse pieces every subcommand shares: one-line usage errors, and option types that name what they accept."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mocha_ansible.errors import ConfigError
+from mocha_ansible.settings import load_config_file, matches_role_pattern, region_problem
+
+EXTRA_VARS_FORMS = "@FILE, a JSON/YAML mapping, or KEY=VALUE"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> Any:
+        raise ConfigError(f"{self.prog}: {message}", fix=f"{self.prog} --help")
+
+
+def region_arg(value: str) -> str:
+    """--region of the subcommands that take no settings, judged as provision judges it."""
+    problem = region_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} {problem.replace('not an', 'is not an')}; accepted: an AWS region name such as us-east-1"
+        )
+    return value
+
+
+def name_arg(var: str) -> Callable[[str], str]:
+    """--deployment/--owner: the role's own name pattern. An empty value must not widen to "all"."""
+
+    def convert(value: str) -> str:
+        if not matches_role_pattern(var, value) or not value:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a valid name; accepted: letters, digits, '.', '_' and '-' (at most 63)"
+            )
+        return value
+
+    convert.__name__ = "name"
+    return convert
+
+
+def path_arg(kind: str) -> Callable[[str], str]:
+    """A path option: not empty or blank, and not an existing thing of the wrong kind."""
+
+    def convert(value: str) -> str:
+        path = Path(value.strip()).expanduser()
+        wrong = path.exists() and (path.is_dir() if kind == "file" else not path.is_dir())
+        if not value.strip() or value != value.strip() or wrong:
+            what = "is empty" if not value.strip() else f"is not a {kind}" if wrong else "has blanks around it"
+            raise argparse.ArgumentTypeError(f"{value!r} {what}; accepted: the path of a {kind}")
+        return value
+
+    convert.__name__ = kind
+    return convert
+
+
+def _mapping(raw: str, stripped: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(stripped)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        raise ConfigError(f"option: --extra-vars={raw!r} is not a mapping; accepted: {EXTRA_VARS_FORMS}")
+    return data
+
+
+def parse_extra_vars(values: Sequence[str]) -> dict[str, Any]:
+    """ansible-playbook's -e forms: @FILE, a YAML/JSON mapping, or KEY=VALUE words."""
+    out: dict[str, Any] = {}
+    for raw in values:
+        if not raw.strip():
+            raise ConfigError(f"option: --extra-vars={raw!r} is empty; accepted: {EXTRA_VARS_FORMS}")
+        if raw.startswith("@"):
+            out.update(load_config_file(raw[1:]))
+            continue
+        stripped = raw.strip()
+        if stripped.startswith("{"):
+            out.update(_mapping(raw, stripped))
+            continue
+        for word in stripped.split():
+            key, sep, val = word.partition("=")
+            if not sep or not key:
+                raise ConfigError(f"option: --extra-vars word {word!r} is not KEY=VALUE; accepted: {EXTRA_VARS_FORMS}")
+            out[key] = yaml.safe_load(val) if val else ""
+    return out

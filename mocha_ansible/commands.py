@@ -1,0 +1,141 @@
+"""The subcommands that find the project's resources by tag, or read its runs.
+
+status, teardown, ssh-config, bake and results: each turns its parsed arguments
+into plain values for the module that owns the data and its rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from mocha_ansible import aws, emulator, lifecycle, results, results_view, sandbox, ssh_config, status, teardown_view
+from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
+from mocha_ansible.progress import make_progress
+from mocha_ansible.provision import confirm_on_tty
+from mocha_ansible.runner import Cancel
+from mocha_ansible.settings import default_values
+
+
+def use_sandbox(args: argparse.Namespace) -> None:
+    if getattr(args, "sandbox", False):
+        emu = emulator.start_emulator()
+        os.environ.update(emu.env())
+
+
+def _regions(args: argparse.Namespace) -> list[str]:
+    """--region, or else the default region plus every region an earlier run could use."""
+    if args.region:
+        return list(dict.fromkeys(args.region))
+    return lifecycle.recorded_regions(results.runs_root(args.runs_dir), default_values()["region"])
+
+
+def _owner(args: argparse.Namespace) -> str | None:
+    """Whose resources status, teardown and ssh-config see: yours, --owner's, or with --all-owners everyone's."""
+    if args.all_owners:
+        return None
+    return str(args.owner or default_values()["owner"])
+
+
+def _key_dir(args: argparse.Namespace) -> Path:
+    """Where the role keeps created keys: the sandbox's own folder, else --key-dir (bake has none: ~/.ssh)."""
+    if args.sandbox:
+        return sandbox.key_dir()
+    return Path(getattr(args, "key_dir", "~/.ssh")).expanduser()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    use_sandbox(args)
+    status.show(_regions(args), args.deployment, _owner(args), args.json)
+    return ExitCode.OK
+
+
+def cmd_bake(args: argparse.Namespace) -> int:
+    use_sandbox(args)
+    root = results.runs_root(args.runs_dir)
+    versions = lifecycle.converged_versions(root, args.deployment)
+    if versions is None:
+        raise PreflightRefused(
+            f"bake: no successful provision of deployment {args.deployment!r} with training results under {root}",
+            fix=f"mocha-ansible provision --deployment {args.deployment}",
+        )
+    name, tags = lifecycle.bake_label(args.deployment, versions)
+    run_dir = results.new_run_dir(root)
+    cancel = Cancel()
+    with cancel.installed():
+        report = lifecycle.bake(
+            args.region or default_values()["region"], args.deployment, name, tags, owner=default_values()["owner"],
+            key_dir=_key_dir(args), progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
+        )  # fmt: skip
+    if cancel.requested is not None:
+        return ExitCode.INTERRUPTED
+    if report is None:
+        print(f"Bake failed; see the log under {run_dir}/ansible.")
+        return ExitCode.PLAY_FAILED
+    if args.sandbox:
+        sandbox.commit_container(report["source"], report["image_id"])
+    if args.json:
+        print(json.dumps({"type": "baked", **report}))
+    else:
+        print(f"Baked {report['image_id']} ({name}) from {report['source']}.")
+        print("Launch from it with: mocha-ansible provision --ami-from-bake")
+    return ExitCode.OK
+
+
+def cmd_teardown(args: argparse.Namespace) -> int:
+    use_sandbox(args)
+    regions = _regions(args)
+    before = [aws.footprint(r, args.deployment, _owner(args)) for r in regions]
+    if all(fp.empty and not (args.amis and fp.images) for fp in before):
+        print("Nothing to tear down: no resource carries the mocha-ansible tags.")
+        return ExitCode.OK
+    teardown_view.print_doomed(before, sandbox.containers(args.deployment) if args.sandbox else [], args.amis)
+    if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
+        print("Nothing deleted.")
+        return ExitCode.OK
+    run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
+    cancel = Cancel()
+    with cancel.installed():
+        res = lifecycle.teardown(
+            regions, args.deployment, owner=_owner(args), key_dir=_key_dir(args), progress=make_progress(args.json),
+            run_dir=run_dir, cancel=cancel, sandbox_mode=args.sandbox, amis=args.amis,
+        )  # fmt: skip
+    if cancel.requested is not None:
+        return ExitCode.INTERRUPTED
+    if args.sandbox and args.amis:
+        sandbox.remove_baked_images(i["id"] for fp in before for i in fp.images)
+    return teardown_view.print_outcome(before, res, args.amis, run_dir)
+
+
+def cmd_ssh_config(args: argparse.Namespace) -> int:
+    use_sandbox(args)
+    regions, owner = _regions(args), _owner(args)
+    instances = [i for r in regions for i in aws.footprint(r, args.deployment, owner).instances]
+    text = ssh_config.ssh_config_text(instances, _key_dir(args), sandbox_mode=args.sandbox)
+    if not args.write:
+        sys.stdout.write(text or "# no running instance with a public IP\n")
+        return ExitCode.OK
+    path = Path(args.ssh_config).expanduser()
+    ssh_config.write_managed_block(path, text)
+    print(f"Wrote {text.count('Host ')} host block(s) to {path}")
+    return ExitCode.OK
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    root = results.runs_root(args.runs_dir)
+    runs = results.list_runs(root)
+    if not args.run_id:
+        if args.plot:
+            raise ConfigError("results: --plot needs a run; accepted: results latest --plot, or several run ids")
+        results_view.print_runs(runs, root, args.json)
+        return ExitCode.OK
+    chosen = results_view.choose(runs, args.run_id, root)
+    if args.plot:
+        results_view.plot_runs(chosen, args.out, args.json)
+        return ExitCode.OK
+    for run in chosen:
+        results_view.show_run(run, args.json)
+    return ExitCode.OK

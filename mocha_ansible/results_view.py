@@ -1,0 +1,65 @@
+"""What `results` shows: the list of runs, one run's stages and training numbers, or a plot of several."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mocha_ansible import plot, results
+from mocha_ansible.errors import ConfigError
+
+
+def print_runs(runs: list[results.RunSummary], root: Path, json_mode: bool) -> None:
+    if json_mode:
+        print(json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]))
+    elif not runs:
+        print(f"No runs under {root}.")
+    else:
+        for r in runs:
+            print(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
+
+
+def choose(runs: list[results.RunSummary], wanted: list[str], root: Path) -> list[results.RunSummary]:
+    """The runs named by id (or `latest`), in the order asked; an unknown one is bad input."""
+    chosen = []
+    for name in wanted:
+        match = [r for r in runs if r.run_id == name or (name == "latest" and r is runs[-1])]
+        if not match:
+            known = ", ".join(r.run_id for r in runs[-5:]) or "none"
+            raise ConfigError(f"results: no run {name!r} under {root}; accepted: latest or a run id ({known})")
+        chosen.append(match[0])
+    return chosen
+
+
+def show_run(run: results.RunSummary, json_mode: bool) -> None:
+    reports = results.host_reports(run.path)
+    if json_mode:
+        print(json.dumps({"run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
+        return
+    print(f"run {run.run_id}: {run.status}")
+    for stage in run.record.get("stage_results", []):
+        print(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
+    for host, files in reports.items():
+        print(f"  {host}: {', '.join(sorted(files))}")
+        if "results" in files:
+            print(f"    {results.training_summary(files['results'])}")
+            objective = plot.curves(files["results"])["objective"][1]
+            if objective:
+                mark = f" ({results.DOUBLE_SOURCE})" if results.from_double(files["results"]) else ""
+                print(f"    objective{mark} {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
+
+
+def plot_runs(chosen: list[results.RunSummary], out: str | None, json_mode: bool) -> None:
+    series = [
+        (f"{run.run_id} {host}" if len(chosen) > 1 else host, files["results"])
+        for run in chosen
+        for host, files in results.host_reports(run.path).items()
+        if "results" in files
+    ]
+    if not series:
+        raise ConfigError(
+            f"results: run {chosen[0].run_id} has no training results to plot; accepted: a run whose mocha stage ran"
+        )
+    path = Path(out).expanduser() if out else chosen[0].path / "training.png"
+    plot.plot_runs(series, path)
+    print(json.dumps({"type": "plot", "path": str(path), "series": len(series)}) if json_mode else f"Wrote {path}")
