@@ -170,6 +170,22 @@ def test_capacity_exhausted_everywhere_leaves_nothing(faulty_aws, tmp_path):
     assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
 
 
+@pytest.mark.parametrize("text", ["InsufficientInstanceCapacity", "no capacity for 1 x g4dn.xlarge"])
+def test_failover_follows_the_error_code_not_words_in_the_message(faulty_aws, tmp_path, text):
+    """An error whose code is not a capacity one stops the play, whatever its message says."""
+    faulty_aws.faults.append(
+        Fault("RunInstances", "InvalidParameterValue", region="us-east-1", message=f"the text says {text}")
+    )
+    events: list[dict[str, Any]] = []
+    variables = _vars(tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"], ec2_gpu_regions=["us-west-2"])
+    res = _play(tmp_path, "provision.yml", "code", events, **variables)
+    assert not res.ok
+    text_out = _messages(events)
+    assert "launching in us-east-1a failed" in text_out and "InvalidParameterValue" in text_out
+    assert faulty_aws.calls["ec2:RunInstances"] == 1  # neither the next zone nor the next region was tried
+    assert project_resources("us-west-2")["instances"] == []
+
+
 def test_request_limit_exceeded_is_retried(faulty_aws, tmp_path):
     faulty_aws.faults.append(Fault("RunInstances", "RequestLimitExceeded", times=2))
     res = _play(tmp_path, "provision.yml", "throttled", **_vars(tmp_path))
