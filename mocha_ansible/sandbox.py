@@ -19,9 +19,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from mocha_ansible.emulator import stop_emulator
 from mocha_ansible.errors import MochaAnsibleError
-from mocha_ansible.project import sandbox_dir
+from mocha_ansible.project import playbook, sandbox_dir
 
 IMAGE_PACKAGES = ("python3", "python3-apt", "sudo", "ca-certificates", "procps", "git", "make")
 DEBIAN_SUITES = {"12": "bookworm", "11": "bullseye"}
@@ -176,8 +178,12 @@ def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) 
 
 # --- The pipeline in the sandbox ------------------------------------------------------
 
-SANDBOX_LABEL = "mocha-ansible.sandbox"
-DEPLOYMENT_LABEL = "mocha-ansible.deployment"
+# The containers' labels, as playbooks/sandbox.yml writes them (one file both read).
+_LABELS: dict[str, str] = yaml.safe_load(playbook("vars/sandbox_labels.yml").read_text(encoding="utf-8"))[
+    "mocha_sandbox_labels"
+]
+SANDBOX_LABEL = _LABELS["sandbox"]
+DEPLOYMENT_LABEL = _LABELS["deployment"]
 # In the emulator's built-in catalogue (Ubuntu 16.04, the tutorial's era); the AMI
 # presets name real images the emulator does not hold.
 SANDBOX_AMI = "ami-785db401"
@@ -193,6 +199,9 @@ CONTAINER_SOURCES = "/srv/mocha-ansible"
 # Settings whose values the hosts fetch; local paths and file:// URLs among them are
 # bound read-only into each container and rewritten to the container's view.
 SOURCE_SETTINGS = ("julia_repo", "mocha_source", "dataset_url")
+# Role variables given with -e whose local file:// values are bound the same way
+# (the mirrors' Julia tarballs).
+SOURCE_EXTRA_VARS = ("julia_build_binary_url", "julia_build_source_full_url")
 
 
 def _local_path(source: str) -> Path | None:
