@@ -6,7 +6,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from rich.console import Console
@@ -190,3 +193,35 @@ def make_progress(json_mode: bool) -> Progress:
     if sys.stdout.isatty():
         return RichProgress()
     return PlainProgress()
+
+
+class Timeline:
+    """The stages a command ran, for the display, the run record and the closing summary."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.stages: list[StageResult] = []
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[dict[str, Any]]:
+        self.progress.stage_started(name)
+        started = time.monotonic()
+        outcome: dict[str, Any] = {"status": "ok", "changed": 0}
+        try:
+            yield outcome
+        except BaseException:
+            outcome["status"] = "failed"
+            raise
+        finally:
+            result = StageResult(name, outcome["status"], time.monotonic() - started, outcome["changed"])
+            self.stages.append(result)
+            self.progress.stage_finished(result)
+
+    def summary(self) -> list[str]:
+        """Each stage's time and changes, then the total and when it finished."""
+        lines = ["Stage timings:"]
+        lines += [f"  {st.stage:<10} {st.status:<11} {st.seconds:7.1f}s  changed={st.changed}" for st in self.stages]
+        total = sum(st.seconds for st in self.stages)
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        lines.append(f"  {'total':<10} {'':<11} {total:7.1f}s  (finished {finished})")
+        return lines

@@ -11,20 +11,20 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from mocha_ansible import aws, emulator, endpoint, lifecycle, results, sandbox
+from mocha_ansible.cost import cost_so_far
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, run_preflight
-from mocha_ansible.progress import Progress, StageResult, make_progress
+from mocha_ansible.progress import Timeline, make_progress
 from mocha_ansible.runner import Cancel
-from mocha_ansible.settings import ROLE_VARS, Settings, default_values, instance_type_facts
+from mocha_ansible.settings import ROLE_VARS, Settings, default_values
 
 
 @dataclass(frozen=True)
@@ -36,29 +36,6 @@ class Options:
     verbosity: int = 0
     runs_dir: str | None = None
     ami_from_bake: bool = False
-
-
-class _Timeline:
-    """The stages this command ran, for the display and the run record."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.stages: list[StageResult] = []
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[dict[str, Any]]:
-        self.progress.stage_started(name)
-        started = time.monotonic()
-        outcome: dict[str, Any] = {"status": "ok", "changed": 0}
-        try:
-            yield outcome
-        except BaseException:
-            outcome["status"] = "failed"
-            raise
-        finally:
-            result = StageResult(name, outcome["status"], time.monotonic() - started, outcome["changed"])
-            self.stages.append(result)
-            self.progress.stage_finished(result)
 
 
 def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
@@ -124,26 +101,13 @@ def _live(settings: Settings) -> list[aws.Instance]:
     ]
 
 
-def cost_so_far(instances: list[aws.Instance]) -> tuple[float, bool]:
-    """Estimated dollars spent by `instances` so far, and whether every type was priced."""
-    table = instance_type_facts()["ec2_gpu_instance_types"]
-    total, complete = 0.0, True
-    for inst in instances:
-        price = (table.get(inst.instance_type) or {}).get("usd_per_hour")
-        if price is None:
-            complete = False
-            continue
-        total += float(price) * inst.uptime_hours()
-    return total, complete
-
-
 class Provision:
     def __init__(self, settings: Settings, options: Options, confirm: Callable[[str], bool]) -> None:
         self.settings = settings
         self.options = options
         self.confirm = confirm
         self.progress = make_progress(options.json)
-        self.timeline = _Timeline(self.progress)
+        self.timeline = Timeline(self.progress)
         self.image = ""
         self.key_dir = self._key_dir(Path("~/.ssh"))
 
@@ -392,15 +356,9 @@ class Provision:
         return res.ok
 
     def _timing_summary(self) -> None:
-        if self.options.json:
-            return
-        self.say("Stage timings:")
-        for st in self.timeline.stages:
-            self.say(f"  {st.stage:<10} {st.status:<11} {st.seconds:7.1f}s  changed={st.changed}")
-        total = sum(st.seconds for st in self.timeline.stages)
-        self.say(
-            f"  {'total':<10} {'':<11} {total:7.1f}s  (finished {datetime.now(UTC).isoformat(timespec='seconds')})"
-        )
+        if not self.options.json:
+            for line in self.timeline.summary():
+                self.say(line)
 
 
 def confirm_on_tty(question: str, refusal: str = "provision: refusing to create billable resources") -> bool:

@@ -221,6 +221,62 @@ def _scrubbed_environ(overrides: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+@dataclass
+class _Collector:
+    """What a run's events say: each host's recap, the failed tasks, the runner's status changes."""
+
+    on_event: EventHandler | None
+    recap: dict[str, HostRecap] = field(default_factory=dict)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+
+    def on_status(self, data: dict[str, Any], **_: Any) -> None:
+        # The "starting" status carries the run's environment: keep only the name.
+        self.statuses.append(str(data.get("status")))
+
+    def on_runner_event(self, event: dict[str, Any]) -> bool:
+        data = event.get("event_data", {})
+        if event.get("event") == "playbook_on_stats":
+            for key in _STATS_KEYS:
+                for host, count in (data.get(key) or {}).items():
+                    setattr(self.recap.setdefault(host, HostRecap()), key, int(count))
+        elif (failure := failure_of(event)) is not None:
+            self.failed.append(failure)
+        if self.on_event is not None:
+            self.on_event(event)
+        return True
+
+
+def _runner_kwargs(
+    job: PlaybookJob, root: Path, pdd: str, artifact_dir: Path, envvars: dict[str, str]
+) -> dict[str, Any]:
+    """ansible_runner.run's arguments for `job`, less the callbacks."""
+    kwargs: dict[str, Any] = {
+        "private_data_dir": pdd,
+        "project_dir": str(root),
+        "playbook": str(job.playbook),
+        "artifact_dir": str(artifact_dir),
+        "ident": job.ident,
+        "extravars": dict(job.extravars),
+        "envvars": envvars,
+        "suppress_env_files": True,
+        "quiet": True,
+        "rotate_artifacts": 0,
+        "verbosity": job.verbosity or None,
+    }
+    if job.inventory:
+        kwargs["inventory"] = list(job.inventory)
+    if job.tags:
+        kwargs["tags"] = ",".join(job.tags)
+    if job.limit:
+        kwargs["limit"] = job.limit
+    if job.check:
+        kwargs["cmdline"] = "--check --diff"
+    if job.forks:
+        kwargs["forks"] = job.forks
+    return kwargs
+
+
 def run_playbook(
     job: PlaybookJob,
     artifact_dir: Path,
@@ -229,10 +285,7 @@ def run_playbook(
 ) -> RunResult:
     artifact_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     cancel = cancel or Cancel()
-    recap: dict[str, HostRecap] = {}
-    failed: list[dict[str, str]] = []
-    statuses: list[str] = []
-
+    seen = _Collector(on_event)
     stopped = False
 
     def cancel_callback() -> bool:
@@ -244,26 +297,6 @@ def run_playbook(
             terminate_tree(playbook_process_tree())
         return True
 
-    def on_status(data: dict[str, Any], **_: Any) -> None:
-        # The "starting" status carries the run's environment: keep only the name.
-        statuses.append(str(data.get("status")))
-
-    def handle(event: dict[str, Any]) -> bool:
-        data = event.get("event_data", {})
-        if event.get("event") == "playbook_on_stats":
-            for key in _STATS_KEYS:
-                for host, count in (data.get(key) or {}).items():
-                    setattr(recap.setdefault(host, HostRecap()), key, int(count))
-        elif (failure := failure_of(event)) is not None:
-            failed.append(failure)
-        return True
-
-    def forward(event: dict[str, Any]) -> bool:
-        keep = handle(event)
-        if on_event is not None:
-            on_event(event)
-        return keep
-
     root = project_dir()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mocha-ansible-pdd-") as pdd:
@@ -274,39 +307,18 @@ def run_playbook(
             path = os.pathsep.join([str(Path(sys.executable).parent), original.get("PATH", os.defpath)])
             envvars = {"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "PATH": path, **handoff}
             with _scrubbed_environ(envvars):
-                kwargs: dict[str, Any] = {
-                    "private_data_dir": pdd,
-                    "project_dir": str(root),
-                    "playbook": str(job.playbook),
-                    "artifact_dir": str(artifact_dir),
-                    "ident": job.ident,
-                    "extravars": dict(job.extravars),
-                    "envvars": envvars,
-                    "suppress_env_files": True,
-                    "quiet": True,
-                    "event_handler": forward,
-                    "status_handler": on_status,
-                    "cancel_callback": cancel_callback,
-                    "rotate_artifacts": 0,
-                    "verbosity": job.verbosity or None,
-                }
-                if job.inventory:
-                    kwargs["inventory"] = list(job.inventory)
-                if job.tags:
-                    kwargs["tags"] = ",".join(job.tags)
-                if job.limit:
-                    kwargs["limit"] = job.limit
-                if job.check:
-                    kwargs["cmdline"] = "--check --diff"
-                if job.forks:
-                    kwargs["forks"] = job.forks
-                result = ansible_runner.run(**kwargs)
+                result = ansible_runner.run(
+                    **_runner_kwargs(job, root, pdd, artifact_dir, envvars),
+                    event_handler=seen.on_runner_event,
+                    status_handler=seen.on_status,
+                    cancel_callback=cancel_callback,
+                )
     return RunResult(
         status=str(result.status),
         rc=int(result.rc if result.rc is not None else 1),
         artifact_dir=artifact_dir / job.ident,
         seconds=time.monotonic() - started,
-        recap=recap,
-        failed_tasks=failed,
-        statuses=statuses,
+        recap=seen.recap,
+        failed_tasks=seen.failed,
+        statuses=seen.statuses,
     )

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 
 from mocha_ansible import aws, endpoint
+from mocha_ansible.cost import cost_so_far
 from mocha_ansible.errors import MochaAnsibleError
-from mocha_ansible.provision import cost_so_far
 
 
 def guard_states(live: Sequence[aws.Instance]) -> tuple[dict[str, str], str | None]:
