@@ -30,12 +30,13 @@ from typing import Any
 
 from bench import ec2_stage
 from mocha_ansible import sandbox
-from mocha_ansible.cli import build_parser, settings_from_args
+from mocha_ansible.cli import build_parser
 from mocha_ansible.emulator import running_emulator, stop_emulator
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
 from mocha_ansible.provision import sandbox_sources
 from mocha_ansible.sandbox_doubles import mirrors
+from mocha_ansible.settings_flags import settings_from_args
 
 ROOT = project_dir()
 VENV_BIN = Path(sys.executable).parent

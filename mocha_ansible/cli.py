@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mocha_ansible import __version__, completion, sandbox
-from mocha_ansible.arguments import EXTRA_VARS_FORMS, Parser, name_arg, parse_extra_vars, path_arg, region_arg
+from mocha_ansible.arguments import Parser, name_arg, path_arg, region_arg
 from mocha_ansible.commands import (
     cmd_bake,
     cmd_results,
@@ -24,119 +24,17 @@ from mocha_ansible.commands import (
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, print_plan
-from mocha_ansible.settings import STAGES, Settings, build_settings, default_values, load_config_file
+from mocha_ansible.settings import default_values
+from mocha_ansible.settings_flags import add_settings_options, settings_from_args
 
 EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted.
 Settings come from defaults < --config FILE < flags. See README.md for the config schema."""
 
 
-def _help(name: str, defaults: dict[str, Any]) -> str:
-    text = Settings.model_fields[name].description or ""
-    if name in defaults:
-        text += f" (default: {defaults[name]})"
-    return text
-
-
-def _number(kind: type[int] | type[float], field: str) -> Callable[[str], int | float]:
-    """An argparse type whose error says what the setting accepts."""
-
-    def convert(value: str) -> int | float:
-        try:
-            return kind(value)
-        except ValueError:
-            accepted = (Settings.model_fields[field].json_schema_extra or {})["accepted"]  # type: ignore[index]
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number; accepted: {accepted}") from None
-
-    convert.__name__ = kind.__name__
-    return convert
-
-
-def _csv(value: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in value.split(",") if p.strip())
-
-
-def _key_value(value: str) -> tuple[str, str]:
-    key, sep, val = value.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"{value!r} is not KEY=VALUE; accepted: KEY=VALUE, e.g. team=vision")
-    return key, val
-
-
-def _add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
-    g = p.add_argument_group("settings (flags override --config, which overrides defaults)")
-    g.add_argument("--config", metavar="FILE", help="YAML file of settings (keys as the flags, with _ for -)")
-    g.add_argument("--region", help=_help("region", defaults))
-    g.add_argument("--regions", type=_csv, help=_help("regions", defaults))
-    g.add_argument("--instance-type", help=_help("instance_type", defaults))
-    g.add_argument("--ami", help=_help("ami", defaults))
-    g.add_argument("--key-name", help=_help("key_name", defaults))
-    g.add_argument("--ssh-cidr", help=_help("ssh_cidr", defaults))
-    g.add_argument("--count", type=_number(int, "count"), help=_help("count", defaults))
-    g.add_argument("--spot", action=argparse.BooleanOptionalAction, default=None, help=_help("spot", defaults))
-    g.add_argument("--max-hours", type=_number(float, "max_hours"), help=_help("max_hours", defaults))
-    g.add_argument(
-        "--tag", action="append", type=_key_value, metavar="KEY=VALUE", dest="tags", help="Extra tag (repeatable)."
-    )
-    g.add_argument("--owner", help=_help("owner", defaults))
-    g.add_argument("--deployment", help=_help("deployment", defaults))
-    g.add_argument("--julia-version", help=_help("julia_version", defaults))
-    g.add_argument("--pkg-manager", help=_help("pkg_manager", defaults))
-    g.add_argument("--cuda", action=argparse.BooleanOptionalAction, default=None, help=_help("cuda", defaults))
-    g.add_argument("--max-iter", type=_number(int, "max_iter"), help=_help("max_iter", defaults))
-    g.add_argument("--julia-repo", metavar="URL", help=_help("julia_repo", defaults))
-    g.add_argument("--mocha-source", metavar="SOURCE", help=_help("mocha_source", defaults))
-    g.add_argument("--dataset-url", metavar="URL", help=_help("dataset_url", defaults))
-    g.add_argument("--dataset-checksum", metavar="ALGO:HEX", help=_help("dataset_checksum", defaults))
-    g.add_argument("--after", help=_help("after", {"after": "keep"}) + " keep|stop|terminate.")
-    g.add_argument(
-        "--destroy-on-failure", action=argparse.BooleanOptionalAction, default=None,
-        help=_help("destroy_on_failure", {"destroy_on_failure": False}),
-    )  # fmt: skip
-    g.add_argument("--target", help=_help("target", defaults))
-    g.add_argument("--ssh-key", help=_help("ssh_key", defaults))
-    g.add_argument("--stages", type=_csv, help=_help("stages", {"stages": ",".join(STAGES)}))
-    g.add_argument(
-        "-e", "--extra-vars", action="append", default=[], metavar="VARS",
-        help=f"Role variables: {EXTRA_VARS_FORMS} (repeatable). Names must start with a role prefix.",
-    )  # fmt: skip
-    g.add_argument(
-        "--sandbox", action="store_true",
-        help="No AWS account, no GPU: the embedded AWS emulator on 127.0.0.1, and a local Docker container "
-        "for each instance.",
-    )  # fmt: skip
-
-
-_FLAG_FIELDS = (
-    "region", "regions", "instance_type", "ami", "key_name", "ssh_cidr", "count", "spot", "max_hours",
-    "owner", "deployment", "julia_version", "pkg_manager", "cuda", "max_iter", "target", "ssh_key", "stages",
-    "julia_repo", "mocha_source", "dataset_url", "dataset_checksum", "after", "destroy_on_failure",
-)  # fmt: skip
-
-
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    file_values: dict[str, Any] = {}
-    source = "config"
-    if args.config is not None:
-        file_values = load_config_file(args.config)
-        source = str(args.config)
-    flags: dict[str, Any] = {name: getattr(args, name) for name in _FLAG_FIELDS}
-    if args.tags:
-        flags["tags"] = (
-            {**file_values.get("tags", {}), **dict(args.tags)}
-            if isinstance(file_values.get("tags"), dict)
-            else dict(args.tags)
-        )
-    extra = parse_extra_vars(args.extra_vars)
-    if extra:
-        base = file_values.get("extra_vars")
-        flags["extra_vars"] = {**base, **extra} if isinstance(base, dict) else extra
-    return build_settings(file_values, flags, source=source)
-
-
 def cmd_preflight(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     use_sandbox(args)
-    plan = run_preflight(settings)
+    plan = run_preflight(settings, sandbox=bool(getattr(args, "sandbox", False)))
     print_plan(plan, settings, args.json)
     enforce(plan)
     return ExitCode.OK
@@ -182,7 +80,7 @@ _Adder = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.Argu
 
 def _add_provision_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     p = add("provision", "Run the pipeline: launch, verify CUDA, build Julia, install Mocha and train.", cmd_provision)
-    _add_settings_options(p, defaults)
+    add_settings_options(p, defaults)
     p.add_argument("--check", action="store_true", help="Dry run: preflight and plan only; creates nothing.")
     p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
@@ -199,7 +97,7 @@ def _add_provision_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         "Check credentials, offering, AMI and compatibility; print the plan. Creates nothing.",
         cmd_preflight,
     )
-    _add_settings_options(p, defaults)
+    add_settings_options(p, defaults)
 
 
 _LOOKUP_COMMANDS = (

@@ -25,29 +25,6 @@ from mocha_ansible.project import ROLES, project_dir, role_python, role_yaml
 STAGES: tuple[str, ...] = ("provision", "verify", "julia", "mocha")
 ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
 
-# Setting name -> the role variable it becomes.
-ROLE_VARS: dict[str, str] = {
-    "region": "ec2_gpu_region",
-    "regions": "ec2_gpu_regions",
-    "instance_type": "ec2_gpu_instance_type",
-    "ami": "ec2_gpu_ami",
-    "key_name": "ec2_gpu_key_name",
-    "ssh_cidr": "ec2_gpu_ssh_cidr",
-    "count": "ec2_gpu_count",
-    "spot": "ec2_gpu_spot",
-    "max_hours": "ec2_gpu_max_hours",
-    "tags": "ec2_gpu_tags",
-    "owner": "ec2_gpu_owner",
-    "deployment": "ec2_gpu_deployment",
-    "julia_version": "julia_build_version",
-    "pkg_manager": "julia_build_pkg_manager",
-    "julia_repo": "julia_build_repo_url",
-    "cuda": "mocha_cifar_cuda",
-    "max_iter": "mocha_cifar_max_iter",
-    "mocha_source": "mocha_cifar_source",
-    "dataset_url": "mocha_cifar_dataset_url",
-    "dataset_checksum": "mocha_cifar_dataset_checksum",
-}
 
 AFTER_CHOICES = ("keep", "stop", "terminate")
 
@@ -66,7 +43,14 @@ _HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}\Z|^(?:[A-Za-z
 
 
 def _accepted(text: str) -> Any:
+    """A setting's field metadata: what it accepts (errors and --help say it)."""
     return {"accepted": text}
+
+
+def _role_setting(var: str, text: str) -> Any:
+    """A setting that becomes role variable `var`: declared here once; ROLE_VARS and the
+    CLI's flags are derived from it, its default comes from the role's defaults/main.yml."""
+    return {"accepted": text, "role_var": var}
 
 
 @cache
@@ -127,85 +111,106 @@ class Settings(BaseModel):
 
     region: str = Field(
         description="AWS region to launch in.",
-        json_schema_extra=_accepted("an AWS region name such as us-east-1 (no ISO regions)"),
+        json_schema_extra=_role_setting("ec2_gpu_region", "an AWS region name such as us-east-1 (no ISO regions)"),
     )
     regions: tuple[str, ...] = Field(
         description="Further regions tried in order when no zone of --region has capacity.",
-        json_schema_extra=_accepted("a comma-separated list of AWS region names such as us-west-2"),
+        json_schema_extra=_role_setting(
+            "ec2_gpu_regions", "a comma-separated list of AWS region names such as us-west-2"
+        ),
     )
     instance_type: str = Field(
         description="EC2 instance type. The tutorial used p2.xlarge (K80); g4dn/g5/p3 are current.",
-        json_schema_extra=_accepted("an EC2 instance type such as g4dn.xlarge (a GPU family unless --no-cuda)"),
+        json_schema_extra=_role_setting(
+            "ec2_gpu_instance_type", "an EC2 instance type such as g4dn.xlarge (a GPU family unless --no-cuda)"
+        ),
     )
     ami: str = Field(
         description=f"AMI id (ami-...) or a preset: {', '.join(AMI_PRESETS)}.",
-        json_schema_extra=_accepted(f"an ami-xxxxxxxx id or one of {', '.join(AMI_PRESETS)}"),
+        json_schema_extra=_role_setting("ec2_gpu_ami", f"an ami-xxxxxxxx id or one of {', '.join(AMI_PRESETS)}"),
     )
     key_name: str = Field(
         description="Existing EC2 key pair to use; empty makes (and later deletes) one for the run.",
-        json_schema_extra=_accepted("a key pair name of letters, digits, '.', '_' and '-', or empty"),
+        json_schema_extra=_role_setting(
+            "ec2_gpu_key_name", "a key pair name of letters, digits, '.', '_' and '-', or empty"
+        ),
     )
     ssh_cidr: str = Field(
         description="Who may SSH in (CIDR); empty detects your own address as a /32.",
-        json_schema_extra=_accepted(
+        json_schema_extra=_role_setting(
+            "ec2_gpu_ssh_cidr",
             "an IPv4 CIDR of /24 or narrower (203.0.113.7/32) or an IPv6 CIDR of /56 or narrower, without host bits;"
-            " empty detects your address; wider needs -e ec2_gpu_ssh_open_world=true"
+            " empty detects your address; wider needs -e ec2_gpu_ssh_open_world=true",
         ),
     )
     count: Annotated[int, Field(ge=1, le=32)] = Field(
         description="How many identical instances to converge.",
-        json_schema_extra=_accepted("an integer from 1 to 32"),
+        json_schema_extra=_role_setting("ec2_gpu_count", "an integer from 1 to 32"),
     )
-    spot: bool = Field(description="Launch spot instances.", json_schema_extra=_accepted("true or false"))
+    spot: bool = Field(
+        description="Launch spot instances.", json_schema_extra=_role_setting("ec2_gpu_spot", "true or false")
+    )
     max_hours: Annotated[float, Field(gt=0, le=720)] = Field(
         description="Hours after which each instance shuts itself down (and terminates).",
-        json_schema_extra=_accepted("a number of hours greater than 0 and at most 720"),
+        json_schema_extra=_role_setting("ec2_gpu_max_hours", "a number of hours greater than 0 and at most 720"),
     )
     tags: dict[str, str] = Field(
         description="Extra tags for every AWS resource the run creates.",
-        json_schema_extra=_accepted("a mapping of tag keys to values; letters, digits, spaces and _.:/=+-@"),
+        json_schema_extra=_role_setting(
+            "ec2_gpu_tags", "a mapping of tag keys to values; letters, digits, spaces and _.:/=+-@"
+        ),
     )
     owner: str = Field(
         description="Owner tag on every resource; defaults to your login name.",
-        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-' (at most 63)"),
+        json_schema_extra=_role_setting("ec2_gpu_owner", "a name of letters, digits, '.', '_' and '-' (at most 63)"),
     )
     deployment: str = Field(
         description="Name of this fleet; re-runs find its instances by it, so nothing is launched twice.",
-        json_schema_extra=_accepted("a name of letters, digits, '.', '_' and '-' (at most 63)"),
+        json_schema_extra=_role_setting(
+            "ec2_gpu_deployment", "a name of letters, digits, '.', '_' and '-' (at most 63)"
+        ),
     )
     julia_version: str = Field(
         description="Julia tag to build, or latest-stable (the newest vX.Y.Z without -rc/-alpha/-beta).",
-        json_schema_extra=_accepted("a tag like v0.5.0 (or v0.6.0-rc1), or latest-stable"),
+        json_schema_extra=_role_setting("julia_build_version", "a tag like v0.5.0 (or v0.6.0-rc1), or latest-stable"),
+    )
+    julia_from: Literal["binary", "source", "source-full"] = Field(
+        description="How Julia is obtained: the official binary tarball (sha256-pinned), the git tag built from"
+        " source (the tutorial's way), or the release's -full source tarball (no dependency hosts contacted).",
+        json_schema_extra=_role_setting("julia_build_method", "binary, source or source-full"),
     )
     pkg_manager: Literal["apt", "yum", "auto"] = Field(
         description="Package-manager flavor of the host; auto follows its facts.",
-        json_schema_extra=_accepted("apt, yum or auto"),
+        json_schema_extra=_role_setting("julia_build_pkg_manager", "apt, yum or auto"),
     )
     cuda: bool | None = Field(
         default=None,
         description="Mocha's GPU backend: on, off, or unset to follow what cuda_verify finds.",
-        json_schema_extra=_accepted("true, false, or unset"),
+        json_schema_extra=_role_setting("mocha_cifar_cuda", "true, false, or unset"),
     )
     max_iter: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
         description="CIFAR-10 training iterations (the example's default is 70000).",
-        json_schema_extra=_accepted("an integer from 1 to 10000000"),
+        json_schema_extra=_role_setting("mocha_cifar_max_iter", "an integer from 1 to 10000000"),
     )
     julia_repo: str = Field(
         description="Julia git repository: upstream, a mirror, or a local path (offline, the sandbox).",
-        json_schema_extra=_accepted(_GIT_ACCEPTED),
+        json_schema_extra=_role_setting("julia_build_repo_url", _GIT_ACCEPTED),
     )
     mocha_source: str = Field(
         description="Where Mocha comes from: pkg (Julia's package manager) or a git URL/path of a Mocha tree.",
-        json_schema_extra=_accepted("pkg, " + _GIT_ACCEPTED),
+        json_schema_extra=_role_setting("mocha_cifar_source", "pkg, " + _GIT_ACCEPTED),
     )
     dataset_url: str = Field(
         description="CIFAR-10 binary archive to download (a mirror or a file:// URL works too).",
-        json_schema_extra=_accepted("an http, https or file:/// URL without user:password@"),
+        json_schema_extra=_role_setting(
+            "mocha_cifar_dataset_url", "an http, https or file:/// URL without user:password@"
+        ),
     )
     dataset_checksum: str = Field(
         description="Checksum the dataset download must match.",
-        json_schema_extra=_accepted(
-            "ALGORITHM:HEX with md5, sha1, sha224, sha256, sha384 or sha512 and that digest's length of lowercase hex"
+        json_schema_extra=_role_setting(
+            "mocha_cifar_dataset_checksum",
+            "ALGORITHM:HEX with md5, sha1, sha224, sha256, sha384 or sha512 and that digest's length of lowercase hex",
         ),
     )
     after: Literal["keep", "stop", "terminate"] = Field(
@@ -446,9 +451,19 @@ class Settings(BaseModel):
         if not self.wants_gpu:
             # --no-cuda is a CPU-only run: ec2_gpu may launch a type without a GPU.
             out["ec2_gpu_require_gpu"] = False
+        if self.cuda is False:
+            # ... and cuda_verify reports what it finds instead of failing a host without a driver.
+            out["cuda_verify_required"] = False
         out.update(self.extra_vars)
         return out
 
+
+# Setting name -> the role variable it becomes, from each field's declaration.
+ROLE_VARS: dict[str, str] = {
+    name: str(info.json_schema_extra["role_var"])
+    for name, info in Settings.model_fields.items()
+    if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("role_var")
+}
 
 _TYPE_WORDS = {
     "int": "an integer",
