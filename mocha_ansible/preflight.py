@@ -13,9 +13,10 @@ from typing import Any
 import botocore
 import botocore.exceptions
 
-from mocha_ansible import aws
-from mocha_ansible.errors import PreflightRefused
-from mocha_ansible.project import role_python, role_yaml
+from mocha_ansible import aws, route
+from mocha_ansible.errors import ConfigError, PreflightRefused
+from mocha_ansible.project import role_python
+from mocha_ansible.route import Route
 from mocha_ansible.settings import Settings, instance_type_facts
 
 
@@ -33,6 +34,7 @@ class Plan:
     creates: list[str] = field(default_factory=list)
     stages: tuple[str, ...] = ()
     cost: dict[str, Any] = field(default_factory=dict)
+    route: Route | None = None
 
     @property
     def refused(self) -> list[Check]:
@@ -44,6 +46,7 @@ class Plan:
             "creates": self.creates,
             "stages": list(self.stages),
             "cost": self.cost,
+            "route": self.route.as_dict() if self.route else None,
         }
 
 
@@ -147,37 +150,23 @@ def _cost(settings: Settings) -> dict[str, Any]:
     return estimate
 
 
-def _compatibility(settings: Settings, gcc: str | None) -> list[Check]:
-    """The roles' own tables: Julia <-> Mocha (mocha_cifar), Julia <-> GCC (julia_build)."""
-    checks = []
-    minor = ".".join(settings.julia_version.lstrip("v").split(".")[:2])
-    if "mocha" in settings.stages and settings.julia_version != "latest-stable":
-        # Settings refused a minor with no Mocha already; this says which Mocha it gets.
-        entry = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"][minor]
-        detail = f"Julia {minor} resolves Mocha {entry['mocha']} (GPU convolutions call cuDNN {entry['cudnn']})"
-        checks.append(Check("julia-mocha", "ok", detail))
-    if gcc is not None and "julia" in settings.stages:
-        if settings.julia_version == "latest-stable":
-            checks.append(Check("julia-gcc", "warn", "the tag is resolved at build time; GCC is checked then"))
-        elif settings.extra_vars.get("julia_build_allow_unsupported_gcc") in (True, "true", "yes", 1):
-            checks.append(Check("julia-gcc", "warn", f"GCC {gcc} is not checked (julia_build_allow_unsupported_gcc)"))
-        else:
-            table = role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"]
-            refusal = role_python("julia_build", "filter_plugins/julia_build.py").julia_build_gcc_check(
-                settings.julia_version, gcc, table
-            )
-            if refusal:
-                fix = "-e julia_build_allow_unsupported_gcc=true with a source that builds anyway (a test double)"
-                checks.append(Check("julia-gcc", "fail", refusal, fix=fix))
-            else:
-                checks.append(Check("julia-gcc", "ok", f"Julia {settings.julia_version} builds with GCC {gcc}"))
-    return checks
+def judge_route(settings: Settings, sandbox_gcc: str | None = None, sandbox: bool = False) -> Route:
+    """The whole chain, before any AWS call; a broken link is bad input (exit 2), nothing created."""
+    chosen = route.evaluate(settings, host_gcc=sandbox_gcc, sandbox=sandbox)
+    if chosen.broken:
+        link = chosen.broken[0]
+        raise ConfigError(f"route: {link.name}: {link.detail}", fix=link.fix)
+    return chosen
 
 
-def run_preflight(settings: Settings, sandbox_gcc: str | None = None) -> Plan:
-    """The checks and the plan. `sandbox_gcc`: the sandbox image's compiler, known in advance."""
+def run_preflight(
+    settings: Settings, sandbox_gcc: str | None = None, sandbox: bool = False, chosen: Route | None = None
+) -> Plan:
+    """The checks and the plan. `sandbox_gcc`: the sandbox image's compiler, known in advance;
+    `chosen`: the route already judged (on the stages the user asked for)."""
     plan = Plan(stages=settings.stages)
-    plan.checks += _compatibility(settings, sandbox_gcc)
+    plan.route = chosen or judge_route(settings, sandbox_gcc, sandbox)
+    plan.checks += [Check(link.name, link.status, link.detail, link.fix) for link in plan.route.links]
     if settings.target is not None:
         plan.checks.append(Check("target", "ok", f"configuring existing host {settings.target}; EC2 is skipped"))
         return plan

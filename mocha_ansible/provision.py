@@ -21,7 +21,7 @@ from mocha_ansible import aws, emulator, endpoint, lifecycle, results, sandbox
 from mocha_ansible.cost import cost_so_far
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
-from mocha_ansible.preflight import Plan, enforce, run_preflight
+from mocha_ansible.preflight import Plan, enforce, judge_route, run_preflight
 from mocha_ansible.progress import Timeline, make_progress
 from mocha_ansible.runner import Cancel
 from mocha_ansible.settings import ROLE_VARS, Settings, default_values
@@ -42,6 +42,8 @@ def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
     if json_mode:
         print(json.dumps({"type": "plan", **plan.as_dict(), "extravars": settings.to_extravars()}), flush=True)
         return
+    if plan.route is not None:
+        print(plan.route.line())
     print("Preflight:")
     for c in plan.checks:
         print(f"  [{c.status:>4}] {c.name}: {c.detail}" + (f" (fix: {c.fix})" if c.fix else ""))
@@ -55,6 +57,16 @@ def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
             f"Estimated cost: ${cost['usd_per_hour']:.2f}/hour, at most ${cost['usd_cap']:.2f} "
             f"before auto-terminate ({cost['label']})"
         )
+        hours = plan.route.hours if plan.route is not None else None
+        if hours is not None:
+            billed = min(hours, float(settings.max_hours))
+            tail = (
+                f"; with --after {settings.after} billing stops then"
+                if settings.after != "keep"
+                else "; with --after keep it bills until the cap (or `teardown`)"
+            )
+            print(f"Expected: about {hours:.1f} h of work, about ${billed * cost['usd_per_hour']:.2f}"
+                  f" (estimate){tail}")  # fmt: skip
     elif plan.cost:
         print(f"Estimated cost: unknown for {plan.cost['instance_type']} (not in the price table)")
     print(f"Stages: {', '.join(plan.stages)}", flush=True)
@@ -74,7 +86,12 @@ def sandbox_notes(settings: Settings, image: str) -> list[str]:
         f"  AWS: the embedded emulator at {os.environ.get('AWS_ENDPOINT_URL', '?')} ran the real ec2_gpu role;",
         f"  each emulated instance is a local container from {image} (Debian {sandbox.SANDBOX_RELEASE}).",
         "  cuda_verify: report only (the container has no GPU); Mocha trains on the CPU backend.",
-        source("Julia source", "julia_repo"),
+        (
+            f"  Julia: the {settings.julia_from} tarball "
+            + str(settings.extra_vars.get(f"julia_build_{settings.julia_from.replace('-', '_')}_url", "(upstream)"))
+            if settings.julia_from != "source"
+            else source("Julia source", "julia_repo")
+        ),
         source("Mocha source", "mocha_source"),
         source("CIFAR-10", "dataset_url"),
         "  On AWS instead: a real GPU instance, billed by the hour; SSH to its public address after the wait",
@@ -84,7 +101,11 @@ def sandbox_notes(settings: Settings, image: str) -> list[str]:
 
 def sandbox_sources(settings: Settings) -> dict[str, str]:
     """The role variables of the sources the hosts fetch, with the settings' values."""
-    return {ROLE_VARS[name]: getattr(settings, name) for name in sandbox.SOURCE_SETTINGS}
+    sources = {ROLE_VARS[name]: getattr(settings, name) for name in sandbox.SOURCE_SETTINGS}
+    sources.update(
+        {var: str(settings.extra_vars[var]) for var in sandbox.SOURCE_EXTRA_VARS if var in settings.extra_vars}
+    )
+    return sources
 
 
 def _regions(settings: Settings) -> list[str]:
@@ -123,14 +144,18 @@ class Provision:
         if opts.sandbox:
             with self.timeline.stage("sandbox"):
                 self._start_sandbox()
-        elif self.settings.target is None:
-            self._keep_off_emulated_addresses()
         if opts.ami_from_bake:
             self._use_baked_ami()
+        # The route is judged on the stages asked for, before an emulator trims them.
+        chosen = judge_route(
+            self.settings,
+            sandbox_gcc=sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE] if opts.sandbox else None,
+            sandbox=opts.sandbox,
+        )
+        if not opts.sandbox and self.settings.target is None:
+            self._keep_off_emulated_addresses()
         with self.timeline.stage("preflight"):
-            plan = run_preflight(
-                self.settings, sandbox_gcc=sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE] if opts.sandbox else None
-            )
+            plan = run_preflight(self.settings, chosen=chosen)
         if opts.sandbox:
             plan.creates = [f"{item} [in the emulator: nothing is billed]" for item in plan.creates]
         print_plan(plan, self.settings, opts.json)
@@ -195,9 +220,11 @@ class Provision:
         if not self.options.sandbox:
             return None
         s = self.settings
-        overrides = sandbox.role_overrides(self.image, sandbox_sources(s))
-        # The user's own -e wins over the sandbox's defaults.
-        return {k: v for k, v in overrides.items() if k not in s.extra_vars}
+        sources = sandbox_sources(s)
+        overrides = sandbox.role_overrides(self.image, sources)
+        # The user's own -e wins over the sandbox's defaults; a local source given with -e
+        # is the same file, seen from inside the container.
+        return {k: v for k, v in overrides.items() if k not in s.extra_vars or k in sources}
 
     def _converge(self) -> int:
         opts, s = self.options, self.settings

@@ -7,7 +7,7 @@ Builds, under one folder, the things a real run fetches from the internet:
   binary tarball (julia-0.6.4-linux-x86_64.tar.gz, in the official layout
   julia-<short commit>/bin/julia) and the release's -full source tarball
   (julia-0.6.4-full.tar.gz, the source stand-in tree under julia-0.6.4/);
-- the stand-in Mocha repository (julia_mocha_stand_in/mocha_tree, tag v0.2.0);
+- the stand-in Mocha repository (julia_mocha_stand_in/mocha_tree, tagged v0.1.2, v0.2.0 and v0.3.1);
 - a small CIFAR-10 in the real binary layout, and its MD5.
 
 `python -m mocha_ansible.sandbox_doubles.mirrors DEST` prints the provision flags that point at

@@ -59,16 +59,22 @@ def test_sandbox_check_starts_its_own_emulator(tmp_path):
     for key in [k for k in env if k.startswith("AWS_")]:
         del env[key]
     try:
-        # Upstream Julia v0.5.0 cannot build with the sandbox image's GCC 12: refused up front.
+        # The default route installs the official binary: no compiler is involved.
         proc = _cli("provision", "--sandbox", "--check", "--json", env=env)
-        assert proc.returncode == 3, proc.stderr
-        assert "julia-gcc: Julia v0.5.0 builds with GCC 4.7 to 5.x, and this host has GCC 12.2.0" in proc.stderr
+        assert proc.returncode == 0, proc.stderr
         plan = json.loads(next(ln for ln in proc.stdout.splitlines() if '"plan"' in ln))
         assert {c["name"]: c["status"] for c in plan["checks"]}["credentials"] == "ok"
+        assert "Julia v0.6.4 by binary" in plan["route"]["line"]
         assert running_emulator(tmp_path / "sandbox") is not None
-        forced = _cli("provision", "--sandbox", "--check", "-e", "julia_build_allow_unsupported_gcc=true", env=env)
+        # A source build of Julia 0.6 cannot use the sandbox image's GCC 12: refused up front.
+        checksum = "julia_build_source_full_checksum=sha256:" + "ab" * 32
+        refused = _cli("provision", "--sandbox", "--check", "--julia-from", "source-full", "-e", checksum, env=env)
+        assert refused.returncode == 2, refused.stderr
+        assert "route: julia: Julia v0.6.4 builds with GCC 4.7 to 7.x, and this host has GCC 12.2.0" in refused.stderr
+        forced = _cli("provision", "--sandbox", "--check", "--julia-from", "source-full", "-e", checksum,
+                      "-e", "julia_build_allow_unsupported_gcc=true", env=env)  # fmt: skip
         assert forced.returncode == 0, forced.stderr
-        assert "[warn] julia-gcc: GCC 12.2.0 is not checked" in forced.stdout
+        assert "[warn] julia: the compiler is not checked" in forced.stdout
     finally:
         stop_emulator(tmp_path / "sandbox")
 

@@ -1,0 +1,307 @@
+"""The whole route judged before anything is billed: image -> driver -> GPU,
+Julia method -> compiler, Mocha -> backend -> cuDNN, and time -> auto-terminate.
+
+Every fact comes from the roles' own tables (docs/compatibility.md lists them with
+their sources); this module only joins them. A broken link is bad input: the CLI
+exits 2 naming the link and its fix, before any AWS call.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mocha_ansible.project import role_python, role_yaml
+from mocha_ansible.settings import Settings, instance_type_facts
+
+# The official repository: a git-tag build from it fetches dependencies from hosts
+# the release table records as gone. A mirror or local tree brings its own.
+OFFICIAL_JULIA_REPO = re.compile(r"^(https|git)://github\.com/JuliaLang/julia(\.git)?/?\Z")
+
+
+@dataclass
+class Link:
+    name: str
+    status: str  # "ok", "warn" or "fail"
+    detail: str
+    fix: str | None = None
+
+
+@dataclass
+class Route:
+    links: list[Link] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    backend: str = "unknown"
+    hours: float | None = None
+
+    @property
+    def broken(self) -> list[Link]:
+        return [link for link in self.links if link.status == "fail"]
+
+    def line(self) -> str:
+        return "route: " + " -> ".join(self.parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line(),
+            "backend": self.backend,
+            "hours": self.hours,
+            "links": [vars(x) for x in self.links],
+        }
+
+
+def _tables() -> dict[str, Any]:
+    return {
+        "presets": role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"],
+        "types": instance_type_facts()["ec2_gpu_instance_types"],
+        "releases": role_yaml("julia_build", "vars/julia_releases.yml"),
+        "gcc": role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"],
+        "mocha": role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"],
+        "speed": role_yaml("mocha_cifar", "vars/backend_speed.yml"),
+        "compat_layer": role_yaml("mocha_cifar", "vars/cudnn_compat.yml"),
+    }
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, "true", "True", "yes", "on", 1, "1")
+
+
+def _major(version: str) -> int | None:
+    found = re.match(r"\d+", str(version or ""))
+    return int(found.group()) if found else None
+
+
+def minor_of(tag: str) -> str:
+    return ".".join(tag.lstrip("v").split(".")[:2])
+
+
+class _Judge:
+    """One evaluation: the settings, the tables, and what each link found."""
+
+    def __init__(self, settings: Settings, host_gcc: str | None, sandbox: bool) -> None:
+        self.s, self.extra, self.t = settings, settings.extra_vars, _tables()
+        self.host_gcc, self.sandbox = host_gcc, sandbox
+        self.route = Route()
+        self.preset: dict[str, Any] | None = self.t["presets"].get(settings.ami)
+        self.itype: dict[str, Any] | None = self.t["types"].get(settings.instance_type)
+        self.launching = settings.target is None and "provision" in settings.stages
+
+    def add(self, name: str, status: str, detail: str, fix: str | None = None) -> None:
+        self.route.links.append(Link(name, status, detail, fix))
+
+    # -- image -> driver -> instance GPU ------------------------------------------
+    def driver(self) -> None:
+        s, preset, itype = self.s, self.preset, self.itype
+        gpus = int(itype.get("gpus", 0)) if itype else None
+        gpu = f"{itype['gpu']}, sm_{itype['compute_cap'].replace('.', '')}" if itype and gpus else "no GPU"
+        self.route.parts.append(f"{s.instance_type} ({gpu if itype else 'not in the table'})")
+        if s.target is not None:
+            self.route.parts[-1] = f"existing host {s.target}"
+            self.add("driver", "ok", "an existing host: cuda_verify judges its driver")
+            return
+        if preset is None:
+            what = "the sandbox image" if self.sandbox else f"AMI {s.ami}"
+            self.route.parts.insert(0, what)
+            status = "ok" if self.sandbox else "warn"
+            self.add("driver", status, f"{what}: driver, compiler and cuDNN unknown until the host is checked")
+            return
+        driver = str(preset.get("nvidia_driver") or "")
+        self.route.parts.insert(0, f"{s.ami} (driver {driver or 'none'}, GCC {preset.get('gcc', '?')})")
+        needs_gpu = s.cuda is not False and _truthy(self.extra.get("cuda_verify_required", True))
+        if not needs_gpu:
+            self.add("driver", "ok", f"CPU run: {s.ami}'s driver is not needed")
+            return
+        if not driver:
+            self.add(
+                "driver", "fail", f"ami={s.ami} has no NVIDIA driver, and cuda_verify requires a working GPU",
+                fix="--ami dlami-ubuntu (driver present), or --no-cuda for a CPU run",
+            )  # fmt: skip
+            return
+        family = s.instance_type.split(".", 1)[0]
+        families = list(preset.get("driver_gpu_families") or [])
+        if gpus and family not in families:
+            self.add(
+                "driver", "fail",
+                f"ami={s.ami}'s driver {driver} does not support {s.instance_type} ({itype and itype['gpu']});"
+                f" the image lists {', '.join(families)}",
+                fix="--instance-type g4dn.xlarge (or another listed family); a K80 (p2) needs driver <= 470,"
+                " which no current Deep Learning AMI ships",
+            )  # fmt: skip
+            return
+        self.add("driver", "ok", f"{s.ami} ships driver {driver}, which supports {family}")
+
+    # -- Julia version and method -> compiler ------------------------------------
+    def julia(self) -> None:
+        s = self.s
+        method, tag = s.julia_from, s.julia_version
+        self.route.parts.append(f"Julia {tag} by {method}")
+        if "julia" not in s.stages:
+            return
+        releases = self.t["releases"]["julia_build_releases"]
+        release = releases.get(tag)
+        key = method.replace("-", "_")
+        if method != "source":
+            entry = (release or {}).get(key) or {}
+            url = self.extra.get(f"julia_build_{key}_url") or entry.get("url")
+            checksum = self.extra.get(f"julia_build_{key}_checksum") or entry.get("sha256")
+            if not url or not checksum:
+                listed = sorted(t for t, r in releases.items() if (r.get(key) or {}).get("sha256"))
+                self.add(
+                    "julia", "fail",
+                    f"julia_version={tag} has no checksummed {method} tarball in the release table"
+                    + (f" ({entry['note']})" if entry.get("note") else ""),
+                    fix=(f"a version that has one ({', '.join(listed)}), or " if listed else "")
+                    + f"-e julia_build_{key}_checksum=sha256:HEX" + ("" if url else f" -e julia_build_{key}_url=URL")
+                    + (", or --julia-from binary" if method != "binary" else ""),
+                )  # fmt: skip
+                return
+        if method == "binary":
+            self.add("julia", "ok", f"official binary of {tag}, sha256 pinned; no compiler needed")
+            return
+        if method == "source" and release and OFFICIAL_JULIA_REPO.match(s.julia_repo):
+            git = release.get("git") or {}
+            if git.get("deps_reachable") is False:
+                self.add(
+                    "julia", "fail",
+                    f"a git-tag build of {tag} downloads dependencies from hosts that are gone ({git.get('source')})",
+                    fix="--julia-from source-full (the release's full tarball) or --julia-from binary",
+                )  # fmt: skip
+                return
+        self._compiler(tag, method)
+
+    def _compiler(self, tag: str, method: str) -> None:
+        if _truthy(self.extra.get("julia_build_allow_unsupported_gcc")):
+            self.add("julia", "warn", "the compiler is not checked (julia_build_allow_unsupported_gcc)")
+            return
+        check = role_python("julia_build", "filter_plugins/julia_build.py")
+        row = check.julia_build_gcc_range(tag, self.t["gcc"])
+        if tag == "latest-stable" or row is None:
+            self.add("julia", "warn", f"{tag}: the compiler is checked on the host, before the build")
+            return
+        if self.host_gcc is not None:
+            refusal = check.julia_build_gcc_check(tag, self.host_gcc, self.t["gcc"])
+            self.add("julia", "fail" if refusal else "ok", refusal or f"{method} build with GCC {self.host_gcc}",
+                     fix="--julia-from binary" if refusal else None)  # fmt: skip
+            return
+        if self.preset is None:
+            self.add("julia", "warn", f"{self.s.ami}: its compiler is checked on the host, before the build")
+            return
+        limit = int(row["gcc_max_major"]) if row.get("gcc_max_major") else None
+        gcc = str(self.preset.get("gcc", ""))
+        if limit is None or (_major(gcc) or 99) <= limit:
+            self.add("julia", "ok", f"{method} build of {tag} with {self.s.ami}'s GCC {gcc}")
+            return
+        installable = [str(g) for g in self.preset.get("gcc_installable") or []]
+        older = [g for g in installable if (_major(g) or 99) <= limit]
+        self.add(
+            "julia", "fail",
+            f"Julia {tag} needs GCC <= {limit}, and {self.s.ami} has GCC {gcc}"
+            + (f" (gcc-{older[0]} is in its archive, but julia_build builds with the default compiler)"
+               if older else f" (installable: {', '.join(installable) or 'none'})"),
+            fix="--julia-from binary (the official build of the same release)",
+        )  # fmt: skip
+
+    # -- Mocha version -> backend -> cuDNN ---------------------------------------
+    def mocha(self) -> None:
+        s = self.s
+        entry = self.t["mocha"].get(minor_of(s.julia_version))
+        if entry is None:
+            self.route.parts.append("Mocha: none for this Julia")
+            return
+        mocha = str(self.extra.get("mocha_cifar_version") or entry["mocha"])
+        cudnn = str(self.preset.get("cudnn") or "") if self.preset else ""
+        gpu_host = bool(self.itype and int(self.itype.get("gpus", 0)))
+        fits = cudnn != "" and int(entry["cudnn_min"]) <= (_major(cudnn) or 0) < int(entry["cudnn_below"])
+        extra = self.extra
+        layer = _truthy(extra.get("mocha_cifar_cudnn_compat")) or bool(extra.get("mocha_cifar_cudnn_redist_url"))
+        if s.cuda is False or not gpu_host:
+            self.route.backend, why = "cpu", "--no-cuda" if s.cuda is False else "no GPU"
+        elif fits or layer:
+            self.route.backend, why = "gpu", "experimental cuDNN route" if layer and not fits else f"cuDNN {cudnn}"
+        elif self.preset is None:
+            self.route.backend, why = ("gpu" if s.cuda else "auto"), "cuDNN checked on the host"
+        else:
+            needed = f"cuDNN {entry['cudnn_min']}"
+            have = f"this image's cuDNN {cudnn}" if cudnn else "this image has no cuDNN"
+            if s.cuda is True:
+                self.add(
+                    "mocha", "fail", f"cuda=true, but {have} lacks Mocha {mocha}'s calls (needs {needed})",
+                    fix="--no-cuda (the CPU backend), or -e mocha_cifar_cudnn_compat=true (experimental)",
+                )  # fmt: skip
+                self.route.parts.append(f"Mocha {mocha} GPU (broken)")
+                return
+            self.route.backend, why = "cpu", f"{have} lacks Mocha {mocha}'s calls (needs {needed})"
+        if self.route.backend == "cpu":
+            threads = self.itype["vcpus"] if self.itype else "all"
+            label = f"CPU + native extension, {threads} threads: {why}"
+        elif self.route.backend == "auto":
+            label = "backend chosen on the host: GPU only with a cuDNN of Mocha's generation"
+        else:
+            label = f"{self.route.backend.upper()}: {why}"
+        self.route.parts.append(f"Mocha {mocha} {label}")
+        self.add("mocha", "ok", f"Mocha {mocha} on {label}")
+        if self.route.backend == "cpu" and gpu_host:
+            self._cheaper_cpu_type()
+
+    def _cheaper_cpu_type(self) -> None:
+        """The CPU backend leaves the GPU idle: name the cheapest CPU type with as many vCPUs."""
+        here = self.itype or {}
+        cpu_types = [
+            (float(row["usd_per_hour"]), name)
+            for name, row in self.t["types"].items()
+            if not int(row.get("gpus", 0)) and row.get("usd_per_hour") is not None
+            and int(row["vcpus"]) >= int(here.get("vcpus", 0))
+        ]  # fmt: skip
+        cheaper = sorted(c for c in cpu_types if c[0] < float(here.get("usd_per_hour") or 0))
+        if cheaper:
+            price, name = cheaper[0]
+            self.add(
+                "cost", "ok",
+                f"the CPU backend leaves {self.s.instance_type}'s GPU idle; {name} (${price:g}/h against"
+                f" ${float(here['usd_per_hour']):g}/h) runs this route for less: --instance-type {name} --no-cuda",
+            )  # fmt: skip
+
+    # -- build + training time -> auto-terminate ---------------------------------
+    def time(self) -> None:
+        s, speed = self.s, self.t["speed"]
+        per = speed["mocha_cifar_backend_speed"]
+        row = per["gpu"] if self.route.backend == "gpu" else per["cpu_native"]
+        minutes = float(self.t["releases"]["julia_build_method_minutes"][s.julia_from]["minutes"])
+        minutes += float(speed["mocha_cifar_setup_minutes"]["minutes"])
+        training = s.max_iter / 200 * float(row["seconds_per_200"]) / 3600
+        hours = minutes / 60 + training
+        self.route.hours = round(hours, 2)
+        cap = "" if not self.launching else f" of {s.max_hours:g} h"
+        self.route.parts.append(f"~{hours:.1f} h (estimate){cap}")
+        if not self.launching or _truthy(self.extra.get("ec2_gpu_disable_auto_terminate")) or self.sandbox:
+            self.add("time", "ok", f"about {hours:.1f} h by the table's estimates")
+            return
+        if hours <= s.max_hours:
+            self.add("time", "ok", f"about {hours:.1f} h by the table's estimates, within max_hours={s.max_hours:g}")
+            return
+        if self.route.backend == "auto":
+            # The host decides the backend; the CPU figure is only the slower bound.
+            self.add("time", "warn", f"up to about {hours:.1f} h if the host trains on the CPU (estimate)")
+            return
+        room = s.max_hours - minutes / 60
+        fitting = max(0, int(room * 3600 / float(row["seconds_per_200"]) * 200) // 1000 * 1000)
+        self.add(
+            "time", "fail",
+            f"max_iter={s.max_iter} needs about {hours:.1f} h on the {self.route.backend} backend"
+            f" ({row['seconds_per_200']} s per 200 iterations, estimate), and each instance terminates after"
+            f" max_hours={s.max_hours:g}",
+            fix=(f"--max-iter {fitting} or less, or " if fitting else "") + f"--max-hours {math.ceil(hours)}",
+        )  # fmt: skip
+
+
+def evaluate(settings: Settings, host_gcc: str | None = None, sandbox: bool = False) -> Route:
+    """The route this run takes, link by link. `host_gcc`: a compiler known in advance (the sandbox's)."""
+    judge = _Judge(settings, host_gcc, sandbox)
+    judge.driver()
+    judge.julia()
+    if "mocha" in settings.stages:
+        judge.mocha()
+        judge.time()
+    return judge.route

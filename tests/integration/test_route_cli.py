@@ -1,0 +1,78 @@
+"""The route through the real CLI against the emulator: the defaults pass and print
+their route; each impossible chain exits 2 with one line, before anything exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import project_resources
+from tests.helpers import NOTHING, ROOT, VENV_BIN
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LANG"))}
+    env.update(PATH=f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", HOME=str(tmp_path / "home"),
+               MOCHA_ANSIBLE_RUNS_DIR=str(tmp_path / "runs"))  # fmt: skip
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mocha_ansible", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_the_defaults_pass_preflight_and_print_their_route(aws, tmp_path):
+    proc = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32")
+    assert proc.returncode == 0, proc.stderr
+    route_line = next(line for line in proc.stdout.splitlines() if line.startswith("route: "))
+    for words in ("dlami-ubuntu", "g4dn.xlarge (Tesla T4, sm_75)", "Julia v0.6.4 by binary", "Mocha v0.3.1 CPU"):
+        assert words in route_line
+    # Judged on the four stages asked for, though the emulator then trims the run to provision.
+    assert "(estimate) of 4 h" in route_line
+    assert "Expected: about" in proc.stdout
+    assert project_resources() == NOTHING
+
+
+def test_the_route_is_in_the_json_plan(aws, tmp_path):
+    proc = _cli(tmp_path, "preflight", "--json", "--ssh-cidr", "203.0.113.7/32")
+    assert proc.returncode == 0, proc.stderr
+    plan = json.loads(next(line for line in proc.stdout.splitlines() if '"plan"' in line))
+    assert plan["route"]["backend"] == "cpu"
+    assert [link["name"] for link in plan["route"]["links"]] == ["driver", "julia", "mocha", "cost", "time"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--ami", "ubuntu-20.04"], "route: driver: ami=ubuntu-20.04 has no NVIDIA driver"),
+        (["--julia-version", "v0.5.0", "--julia-from", "source"], "route: julia: a git-tag build of v0.5.0"),
+        (
+            [
+                "--julia-version",
+                "v0.5.0",
+                "--julia-from",
+                "source-full",
+                "-e",
+                "julia_build_source_full_checksum=sha256:" + "ab" * 32,
+            ],
+            "needs GCC <= 5",
+        ),
+        (["--instance-type", "p2.xlarge"], "does not support p2.xlarge"),
+        (["--cuda"], "route: mocha: cuda=true, but this image's cuDNN 9 lacks Mocha v0.3.1's calls"),
+        (["--max-iter", "70000"], "route: time: max_iter=70000 needs about"),
+    ],
+    ids=["driverless-preset", "source-0.5", "source-full-0.5-gcc", "p2-dlami", "gpu-without-cudnn", "too-long"],
+)
+def test_an_impossible_chain_exits_2_with_one_line_and_nothing_created(aws, tmp_path, flags, message):
+    for command in (["provision", "--yes"], ["preflight"]):
+        proc = _cli(tmp_path, *command, "--ssh-cidr", "203.0.113.7/32", *flags)
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0] and "(fix: " in lines[0], lines
+    assert project_resources() == NOTHING
+    assert not (tmp_path / "runs").exists()
