@@ -12,7 +12,8 @@ the two LRN layers (Mocha's own kernels, no cuDNN) and HDF5 reading. Pooling pad
 cuDNN's floor rounding gives Mocha's ceil-rounded sizes (32 -> 16 -> 8 -> 4).
 
 Reported beside: the tutorial's K80 (about 3 s per 200 iterations), Mocha's documented GPU figure
-(5-6 s) and torch + cuDNN 9 on an H200 (0.30 s; ../shared/docs/mocha-facts.md).
+(5-6 s) and torch + cuDNN 9 on an H200 (0.30 s, measured once on 2026-11-26 in a session outside
+this repository; not reproduced by a test here).
 """
 
 from __future__ import annotations

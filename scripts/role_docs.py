@@ -1,5 +1,6 @@
-"""docs/roles/<role>.md from each role's meta/argument_specs.yml, and docs/troubleshooting.md
-from the failure messages the roles' assert and fail tasks emit, so the docs cannot drift.
+"""docs/roles/<role>.md and the variables section of roles/<role>/README.md (between the
+markers below) from each role's meta/argument_specs.yml, and docs/troubleshooting.md from the
+failure messages the roles' assert and fail tasks emit, so the docs cannot drift.
 
 .venv/bin/python scripts/role_docs.py          # rewrite the pages
 .venv/bin/python scripts/role_docs.py --check  # exit 1 when a page differs (CI)
@@ -15,6 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("ec2_gpu", "cuda_verify", "julia_build", "mocha_cifar")
+BEGIN = "<!-- variables:begin (scripts/role_docs.py from meta/argument_specs.yml; do not edit) -->"
+END = "<!-- variables:end -->"
 
 
 def _cell(value: Any) -> str:
@@ -22,8 +25,13 @@ def _cell(value: Any) -> str:
     return f"`{text}`".replace("|", "\\|") if text else '`""`'
 
 
+def _spec(role: str) -> dict[str, Any]:
+    spec: dict[str, Any] = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    return spec["argument_specs"]["main"]
+
+
 def page(role: str) -> str:
-    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]
+    spec = _spec(role)
     lines = [
         f"# Role `{role}`",
         "",
@@ -34,6 +42,22 @@ def page(role: str) -> str:
         "",
         f"How it works, an example and what it needs: [roles/{role}/README.md](../../roles/{role}/README.md).",
         "",
+        *_table(spec),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def readme(role: str, text: str) -> str:
+    """`text` (the role's README) with its variables section regenerated between the markers."""
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"roles/{role}/README.md lacks the markers {BEGIN} ... {END}")
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    return head + BEGIN + "\n" + "\n".join(_table(_spec(role))) + "\n" + END + tail
+
+
+def _table(spec: dict[str, Any]) -> list[str]:
+    lines = [
         "| variable | type | default | choices | description |",
         "| --- | --- | --- | --- | --- |",
     ]
@@ -43,7 +67,7 @@ def page(role: str) -> str:
         default = _cell(opt["default"]) if "default" in opt else "required"
         description = " ".join(str(opt.get("description", "")).split()).replace("|", "\\|")
         lines.append(f"| `{name}` | {kind} | {default} | {choices} | {description} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _walk(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,6 +110,13 @@ def main() -> int:
     stale = []
     pages = [(ROOT / "docs" / "roles" / f"{role}.md", page(role)) for role in ROLES]
     pages.append((ROOT / "docs" / "troubleshooting.md", troubleshooting()))
+    for role in ROLES:
+        path = ROOT / "roles" / role / "README.md"
+        try:
+            pages.append((path, readme(role, path.read_text())))
+        except ValueError as err:
+            print(err)
+            stale.append(str(path.relative_to(ROOT)))
     for path, text in pages:
         if check:
             if not path.is_file() or path.read_text() != text:
