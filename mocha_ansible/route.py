@@ -228,7 +228,9 @@ class _Judge:
             if s.cuda is True:
                 self.add(
                     "mocha", "fail", f"cuda=true, but {have} lacks Mocha {mocha}'s calls (needs {needed})",
-                    fix="--no-cuda (the CPU backend), or -e mocha_cifar_cudnn_compat=true (experimental)",
+                    fix="--no-cuda (the CPU backend), or (experimental) -e mocha_cifar_cudnn_compat=true, or"
+                    f" -e mocha_cifar_cudnn_redist_url=URL -e mocha_cifar_cudnn_redist_checksum=sha256:HEX"
+                    f" (a cuDNN {entry['cudnn_min']} redistributable)",
                 )  # fmt: skip
                 self.route.parts.append(f"Mocha {mocha} GPU (broken)")
                 return

@@ -189,7 +189,8 @@ class Settings(BaseModel):
         json_schema_extra=_role_setting("mocha_cifar_cuda", "true, false, or unset"),
     )
     max_iter: Annotated[int, Field(ge=1, le=10_000_000)] = Field(
-        description="CIFAR-10 training iterations (the example's default is 70000).",
+        description="CIFAR-10 training iterations. The example's own 70000 outlives the default"
+        " --max-hours on the CPU backend; preflight checks the estimate against the cap.",
         json_schema_extra=_role_setting("mocha_cifar_max_iter", "an integer from 1 to 10000000"),
     )
     julia_repo: str = Field(

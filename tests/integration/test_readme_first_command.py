@@ -44,6 +44,6 @@ def test_readme_first_command_as_root_with_a_private_home(tmp_path: Path) -> Non
     for stage in ("sandbox", "preflight", "provision", "verify", "julia", "mocha", "results", "after"):
         assert f"[{stage}] ok in" in out, stage
     # The trained-model summary, labelled as the stand-in's.
-    assert "TEST DOUBLE, not a training result: backend cpu; 70000/70000 iterations" in out
+    assert "TEST DOUBLE, not a training result: backend cpu-native; 10000/10000 iterations" in out
     assert "Teardown complete" in out
     assert stat.S_IMODE(home.stat().st_mode) == 0o700

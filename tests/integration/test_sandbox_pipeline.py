@@ -64,13 +64,15 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     (instance,) = box.resources()["instances"]
     (container,) = box.containers("e2e")
     assert container == f"mocha-sandbox-{instance}"
-    # The double Julia that julia_build really compiled, behind the link it made.
-    assert box.docker_exec(container, "readlink", "/usr/local/bin/julia") == "/opt/julia/v0.5.0/bin/julia"
-    assert box.docker_exec(container, "/usr/local/bin/julia", "--version") == "julia version 0.5.0"
+    # The default route: the stand-in of the official binary tarball, checksummed, unpacked
+    # and linked by julia_build.
+    assert box.docker_exec(container, "readlink", "/usr/local/bin/julia") == "/opt/julia/v0.6.4/bin/julia"
+    assert box.docker_exec(container, "/usr/local/bin/julia", "--version") == "julia version 0.6.4"
 
     run_dir = Path(first.stdout.split("run directory: ")[1].split()[0])
     report = json.loads((run_dir / "hosts" / instance / "results.json").read_text())
-    assert report["iterations"] == 400 and report["backend"] == "cpu"
+    assert report["iterations"] == 400 and report["backend"] == "cpu-native"
+    assert json.loads((run_dir / "hosts" / instance / "julia_build.json").read_text())["method"] == "binary"
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "ok" and record["sandbox"] is True
 
@@ -78,7 +80,7 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     assert [i["id"] for i in status["instances"]] == [instance]
     assert status["instances"][0]["expires"] and status["estimated_cost_usd"] >= 0
     shown = box.cli("results", "latest")
-    assert "backend cpu; 400/400 iterations" in shown.stdout, shown.stdout
+    assert "backend cpu-native; 400/400 iterations" in shown.stdout, shown.stdout
     ssh = box.cli("ssh-config", "--sandbox")
     assert "Host mocha-1" in ssh.stdout and f"docker exec -it {container} bash" in ssh.stdout
 
@@ -87,7 +89,7 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     ami = json.loads(baked.stdout.splitlines()[-1])["image_id"]
 
     # The same deployment grown to three: the first instance is found, two join it,
-    # launched from the baked AMI, so julia_build finds Julia there and builds nothing.
+    # launched from the baked AMI, so julia_build finds Julia there and installs nothing.
     fleet = box.provision("--deployment", "e2e", "--count", "3", "--ami-from-bake", "--json")
     assert fleet.returncode == 0, fleet.stdout[-3000:] + fleet.stderr
     instances = box.resources()["instances"]
@@ -101,8 +103,7 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     images = {i["InstanceId"]: i["ImageId"] for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]}
     for inst in set(instances) - {instance}:
         assert images[inst] == ami
-        # One compile in the log: the baked one. A rebuild would have added a line.
-        assert box.docker_exec(f"mocha-sandbox-{inst}", "wc", "-l", "/var/tmp/make-runs.log").split()[0] == "1"
+        assert json.loads((fleet_run / "hosts" / inst / "julia_build.json").read_text())["built_now"] is False
 
     down = box.cli("teardown", "--sandbox", "--yes")
     assert down.returncode == 0, down.stdout + down.stderr
