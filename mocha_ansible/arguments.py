@@ -16,7 +16,12 @@ EXTRA_VARS_FORMS = "@FILE, a JSON/YAML mapping, or KEY=VALUE"
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but usage errors are one line and exit 2 like every other bad input."""
+    """argparse, but usage errors are one line and exit 2 like every other bad input, and an
+    abbreviated option is refused: `--julia-ver` must not silently mean `--julia-version`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         raise ConfigError(f"{self.prog}: {message}", fix=f"{self.prog} --help")

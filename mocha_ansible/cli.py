@@ -1,4 +1,4 @@
-"""Subcommands and their options: argv -> Settings -> a command.
+"""Subcommands and their options: argv -> Settings and an Environment -> a command.
 
 Exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused,
 130 interrupted.
@@ -11,54 +11,38 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mocha_ansible import __version__, completion, sandbox
+from mocha_ansible import __version__, completion, environment
 from mocha_ansible.arguments import Parser, name_arg, path_arg, region_arg
-from mocha_ansible.commands import (
-    cmd_bake,
-    cmd_results,
-    cmd_ssh_config,
-    cmd_status,
-    cmd_teardown,
-    use_sandbox,
-)
-from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError
+from mocha_ansible.commands import cmd_bake, cmd_results, cmd_ssh_config, cmd_status, cmd_teardown
+from mocha_ansible.environment import Environment
+from mocha_ansible.errors import ExitCode, MochaAnsibleError
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, print_plan
 from mocha_ansible.settings import default_values
 from mocha_ansible.settings_flags import add_settings_options, settings_from_args
 
-EPILOG = """exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted.
-Settings come from defaults < --config FILE < flags. See README.md for the config schema."""
+EPILOG = "exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted."
+# Only the commands that take settings (provision, preflight) have --config.
+SETTINGS_EPILOG = EPILOG + "\nSettings come from defaults < --config FILE < flags. See README.md for the config schema."
+RUNS_DIR_HELP = "Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs)."
+JSON_HELP = "Machine-readable output (JSON lines)."
 
 
-def cmd_preflight(args: argparse.Namespace) -> int:
+def cmd_preflight(args: argparse.Namespace, env: Environment) -> int:
     settings = settings_from_args(args)
-    use_sandbox(args)
-    plan = run_preflight(settings, sandbox=bool(getattr(args, "sandbox", False)))
+    env.connect()
+    plan = run_preflight(settings, env)
     print_plan(plan, settings, args.json)
     enforce(plan)
     return ExitCode.OK
 
 
-def cmd_provision(args: argparse.Namespace) -> int:
+def cmd_provision(args: argparse.Namespace, env: Environment) -> int:
     settings = settings_from_args(args)
     if args.down:
-        if not args.sandbox:
-            raise ConfigError("provision: --down only applies with --sandbox; accepted: --sandbox --down")
-        gone = sandbox.down()
-        print(
-            f"Sandbox down: removed {len(gone['containers'])} container(s); "  # type: ignore[arg-type]
-            + (
-                "stopped the emulator and deleted its state."
-                if gone["emulator_stopped"]
-                else "no emulator was running."
-            )
-        )
-        return ExitCode.OK
-    if args.sandbox and settings.target is not None:
-        raise ConfigError("provision: --sandbox and --target exclude each other; accepted: one of them")
+        return env.down()
+    env.validate(settings)
     options = Options(
-        sandbox=args.sandbox,
         check=args.check,
         yes=args.yes,
         json=args.json,
@@ -66,27 +50,27 @@ def cmd_provision(args: argparse.Namespace) -> int:
         runs_dir=args.runs_dir,
         ami_from_bake=args.ami_from_bake,
     )
-    return Provision(settings, options, confirm_on_tty).run()
+    return Provision(settings, options, confirm_on_tty, env).run()
 
 
-def cmd_completion(args: argparse.Namespace) -> int:
+def cmd_completion(args: argparse.Namespace, env: Environment) -> int:
     parser = build_parser()
     print(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser), end="")
     return ExitCode.OK
 
 
-_Adder = Callable[[str, str, Callable[[argparse.Namespace], int]], argparse.ArgumentParser]
+_Command = Callable[[argparse.Namespace, Environment], int]
+_Adder = Callable[[str, str, _Command], argparse.ArgumentParser]
 
 
 def _add_provision_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     p = add("provision", "Run the pipeline: launch, verify CUDA, build Julia, install Mocha and train.", cmd_provision)
+    p.epilog = SETTINGS_EPILOG
     add_settings_options(p, defaults)
     p.add_argument("--check", action="store_true", help="Dry run: preflight and plan only; creates nothing.")
     p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
     p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
-    p.add_argument(
-        "--down", action="store_true", help="With --sandbox: remove its containers and the emulator's state."
-    )
+    environment.add_down_flag(p)
     p.add_argument(
         "--ami-from-bake", action="store_true",
         help="Launch from the newest AMI that `bake` made: Julia and Mocha are already there.",
@@ -97,6 +81,7 @@ def _add_provision_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         "Check credentials, offering, AMI and compatibility; print the plan. Creates nothing.",
         cmd_preflight,
     )
+    p.epilog = SETTINGS_EPILOG
     add_settings_options(p, defaults)
 
 
@@ -122,7 +107,7 @@ def _add_lookup_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         owners = p.add_mutually_exclusive_group()
         owners.add_argument("--owner", help=f"Only this owner's resources (default: yours, {defaults['owner']}).")
         owners.add_argument("--all-owners", action="store_true", help="Everyone's resources, not only yours.")
-        p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator.")
+        environment.add_flag(p, "Use the embedded AWS emulator.")
         if name == "teardown":
             p.add_argument("--yes", "-y", action="store_true", help="Delete without asking.")
             p.add_argument("--amis", action="store_true", help="Also deregister baked AMIs and delete their snapshots.")
@@ -148,7 +133,7 @@ def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None
         "--deployment", default="default", type=name_arg("ec2_gpu_deployment"),
         help="Deployment to bake (default: default).",
     )  # fmt: skip
-    p.add_argument("--sandbox", action="store_true", help="Use the embedded AWS emulator (and commit the container).")
+    environment.add_flag(p, "Use the embedded AWS emulator (and commit the container).")
 
     p = sub.add_parser(
         "completion", help="Print a shell completion script.", description='eval "$(mocha-ansible completion bash)"'
@@ -165,6 +150,13 @@ def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None
     )  # fmt: skip
 
 
+def _global_options(p: argparse.ArgumentParser) -> None:
+    """--runs-dir and --json after the subcommand too, where people type them. SUPPRESS keeps a
+    value given before the subcommand: argparse would otherwise reset it to the default here."""
+    p.add_argument("--runs-dir", type=path_arg("folder"), default=argparse.SUPPRESS, help=RUNS_DIR_HELP)
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=JSON_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     defaults = default_values()
     parser = Parser(
@@ -175,17 +167,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(
-        "--runs-dir",
-        type=path_arg("folder"),
-        help="Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs).",
-    )
+    parser.add_argument("--runs-dir", type=path_arg("folder"), help=RUNS_DIR_HELP)
+    parser.add_argument("--json", action="store_true", help=JSON_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    def add(name: str, help_text: str, func: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, func: _Command) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
         p.set_defaults(func=func)
-        p.add_argument("--json", action="store_true", help="Machine-readable output (JSON lines).")
+        _global_options(p)
         return p
 
     _add_provision_commands(add, defaults)
@@ -201,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return ExitCode.BAD_INPUT
-        return int(args.func(args))
+        return int(args.func(args, environment.from_args(args)))
     except MochaAnsibleError as exc:
         print(f"mocha-ansible: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
