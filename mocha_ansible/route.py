@@ -211,6 +211,16 @@ class _Judge:
             self.route.parts.append("Mocha: none for this Julia")
             return
         mocha = str(self.extra.get("mocha_cifar_version") or entry["mocha"])
+        no_hdf5 = self.preset is not None and self.preset.get("hdf5_packaged") is False
+        if no_hdf5 and not self.extra.get("mocha_cifar_hdf5_packages"):
+            distro = (self.preset or {}).get("distro")
+            self.add(
+                "mocha", "fail", f"ami={self.s.ami} ({distro}) has no HDF5 package, which Mocha needs",
+                fix="-e 'mocha_cifar_hdf5_packages=[...]' naming HDF5 packages from a repository you add,"
+                " or --ami dlami-ubuntu",
+            )  # fmt: skip
+            self.route.parts.append(f"Mocha {mocha} (no HDF5)")
+            return
         cudnn = str(self.preset.get("cudnn") or "") if self.preset else ""
         gpu_host = bool(self.itype and int(self.itype.get("gpus", 0)))
         fits = cudnn != "" and int(entry["cudnn_min"]) <= (_major(cudnn) or 0) < int(entry["cudnn_below"])

@@ -39,6 +39,9 @@ def _expected(preset: str, julia: str, method: str, backend: str) -> tuple[str, 
     if method == "source-full":
         # No public sha256 of any -full tarball: refused until the user names one.
         return "julia", "no checksummed source-full tarball"
+    if preset == "dlami-al2023":
+        # AL2023's repositories have no HDF5, which Mocha needs.
+        return "mocha", "has no HDF5 package"
     if backend == "gpu":
         # Both DLAMIs ship cuDNN 9; every Mocha calls cuDNN 4 or 5.
         return "mocha", "lacks Mocha"
@@ -83,7 +86,7 @@ def test_source_full_with_a_checksum_is_judged_by_the_compiler(preset: str, juli
         extra_vars={"julia_build_source_full_checksum": A_CHECKSUM},
     )  # fmt: skip
     chosen = route.evaluate(settings)
-    assert [x.name for x in chosen.broken] == ["julia"]
+    assert chosen.broken[0].name == "julia"
     assert verdict in chosen.broken[0].detail
     assert "--julia-from binary" in (chosen.broken[0].fix or "")
 
@@ -166,3 +169,8 @@ def test_a_broken_route_is_bad_input_exit_2() -> None:
     assert err.value.exit_code == 2
     assert str(err.value).startswith("route: driver: ami=ubuntu-20.04 has no NVIDIA driver")
     assert "\n" not in str(err.value)
+
+
+def test_amazon_linux_2023_passes_once_hdf5_packages_are_named() -> None:
+    named = _settings(ami="dlami-al2023", extra_vars={"mocha_cifar_hdf5_packages": ["hdf5-from-my-repo"]})
+    assert route.evaluate(named).broken == []
