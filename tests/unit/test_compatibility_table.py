@@ -38,11 +38,6 @@ TABLE_FILES = sorted({t.path for t in compat.tables()})
 PENDING_SOURCES = {
     "roles/cuda_verify/vars/cuda_support.yml": "cuda_verify (helper M): rows cite the file header, not each row",
 }
-PENDING_POINTERS = {
-    "roles/mocha_cifar/README.md": "mocha_cifar (helper M)",
-    "roles/mocha_cifar/filter_plugins/mocha_cifar.py": "mocha_cifar (helper M)",
-    "roles/mocha_cifar/vars/cudnn_compat.yml": "mocha_cifar (helper M)",
-}
 ROWS = [
     pytest.param(
         f"{t.path} {t.key} {r.name}",
@@ -155,14 +150,7 @@ def test_empty_sources_do_not_count(source: Any) -> None:
 
 
 def test_no_role_file_points_outside_the_repository() -> None:
-    assert [path for path in outside_pointers(ROOT) if path not in PENDING_POINTERS] == []
-
-
-@pytest.mark.parametrize(
-    "path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=why)) for p, why in PENDING_POINTERS.items()]
-)
-def test_a_pending_pointer_outside_the_repository(path: str) -> None:
-    assert path not in outside_pointers(ROOT)
+    assert outside_pointers(ROOT) == []
 
 
 def test_a_pointer_outside_the_repository_is_found(tmp_path: Path) -> None:
