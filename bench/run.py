@@ -32,9 +32,9 @@ from bench import ec2_stage
 from mocha_ansible import sandbox
 from mocha_ansible.cli import build_parser
 from mocha_ansible.emulator import running_emulator, stop_emulator
+from mocha_ansible.environment import Sandbox
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.project import project_dir
-from mocha_ansible.provision import sandbox_sources
 from mocha_ansible.sandbox_doubles import mirrors
 from mocha_ansible.settings_flags import settings_from_args
 
@@ -81,12 +81,9 @@ class Bench:
         os.environ.update(self.env)
         try:
             args = build_parser().parse_args(self.provision_args(deployment, stages))
-            settings = settings_from_args(args).model_copy(
-                update={"ami": sandbox.SANDBOX_AMI, "ssh_cidr": "127.0.0.1/32"}
-            )
+            settings = Sandbox.adapt(settings_from_args(args))
             run_dir = Path(tempfile.mkdtemp(dir=self.base))
-            overrides = sandbox.role_overrides(sandbox.image_tag("12"), sandbox_sources(settings))
-            job = build_job(settings, run_dir, False, 0, overrides)
+            job = build_job(settings, run_dir, False, 0, Sandbox(image=sandbox.image_tag("12")))
         finally:
             os.environ.clear()
             os.environ.update(saved)

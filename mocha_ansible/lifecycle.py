@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mocha_ansible import aws, results, sandbox
+from mocha_ansible import aws, results
+from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.progress import Progress
 from mocha_ansible.project import playbook
 from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
@@ -69,7 +70,7 @@ def teardown(
     progress: Progress,
     run_dir: Path,
     cancel: Cancel,
-    sandbox_mode: bool = False,
+    environment: Environment | None = None,
     amis: bool = False,
 ) -> TeardownResult:
     """Delete `owner`'s tagged resources in `regions` (one deployment, or all), then recount.
@@ -91,7 +92,7 @@ def teardown(
             ok = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok and ok
             if cancel.requested is not None:
                 return TeardownResult(False)
-    removed = sandbox.remove_containers(deployment) if sandbox_mode else []
+    removed = (environment or Aws()).after_teardown(deployment)
     after = (aws.footprint(r, deployment, owner) for r in regions)
     left = [fp for fp in after if not fp.empty or (amis and fp.images)]
     return TeardownResult(ok and not left, left, removed)

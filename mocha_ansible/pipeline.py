@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.progress import Progress, StageResult
 from mocha_ansible.project import playbook, project_dir
 from mocha_ansible.runner import Cancel, HostRecap, PlaybookJob, RunResult, failure_of, run_playbook
@@ -102,13 +103,14 @@ def target_inventory(settings: Settings, run_dir: Path) -> Path:
 
 
 def build_job(
-    settings: Settings, run_dir: Path, check: bool, verbosity: int = 0, sandbox_vars: dict[str, Any] | None = None
+    settings: Settings, run_dir: Path, check: bool, verbosity: int = 0, environment: Environment | None = None
 ) -> PlaybookJob:
     extravars = settings.to_extravars()
     extravars["mocha_results_dir"] = str(run_dir / "hosts")
     tags: list[str] = list(settings.stages)
     inventory = [str(project_dir() / "inventory" / "hosts.yml")]
-    book = "site.yml"
+    env = environment or Aws()
+    book = env.playbook
     if settings.target is not None:
         book = "configure.yml"  # no EC2, so no AWS collection needs to be installed
         tags = [s for s in tags if s != "provision"]
@@ -117,9 +119,7 @@ def build_job(
             extravars["mocha_become"] = False
         inventory.append(str(target_inventory(settings, run_dir)))
     else:
-        if sandbox_vars is not None:
-            book = "sandbox.yml"
-            extravars.update(sandbox_vars)
+        extravars.update(env.role_overrides(settings))
         if "provision" not in tags:
             # Later stages on instances launched by an earlier run: find them by tag.
             tags.append("discover")
@@ -144,10 +144,10 @@ def run_pipeline(
     cancel: Cancel,
     check: bool = False,
     verbosity: int = 0,
-    sandbox_vars: dict[str, Any] | None = None,
+    environment: Environment | None = None,
 ) -> PipelineResult:
     tracker = _StageTracker(progress, settings.stages)
-    job = build_job(settings, run_dir, check, verbosity, sandbox_vars)
+    job = build_job(settings, run_dir, check, verbosity, environment)
     run = run_playbook(job, run_dir / "ansible", on_event=tracker.on_event, cancel=cancel)
     if run.status == "canceled":
         tracker.close("interrupted")

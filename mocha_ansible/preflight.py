@@ -14,18 +14,15 @@ import botocore
 import botocore.exceptions
 
 from mocha_ansible import aws, route
+from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import ConfigError, PreflightRefused
 from mocha_ansible.project import role_python
-from mocha_ansible.route import Route
+from mocha_ansible.route import Link, Route
 from mocha_ansible.settings import Settings, instance_type_facts
 
-
-@dataclass
-class Check:
-    name: str
-    status: str  # "ok", "warn" or "fail"
-    detail: str
-    fix: str | None = None
+# A check has a route link's shape (name, status "ok"/"warn"/"fail", detail, fix): the
+# plan lists the route's links among its checks.
+Check = Link
 
 
 @dataclass
@@ -150,22 +147,20 @@ def _cost(settings: Settings) -> dict[str, Any]:
     return estimate
 
 
-def judge_route(settings: Settings, sandbox_gcc: str | None = None, sandbox: bool = False) -> Route:
+def judge_route(settings: Settings, environment: Environment | None = None) -> Route:
     """The whole chain, before any AWS call; a broken link is bad input (exit 2), nothing created."""
-    chosen = route.evaluate(settings, host_gcc=sandbox_gcc, sandbox=sandbox)
+    env = environment or Aws()
+    chosen = route.evaluate(settings, host_gcc=env.host_gcc, sandbox=env.emulated)
     if chosen.broken:
         link = chosen.broken[0]
         raise ConfigError(f"route: {link.name}: {link.detail}", fix=link.fix)
     return chosen
 
 
-def run_preflight(
-    settings: Settings, sandbox_gcc: str | None = None, sandbox: bool = False, chosen: Route | None = None
-) -> Plan:
-    """The checks and the plan. `sandbox_gcc`: the sandbox image's compiler, known in advance;
-    `chosen`: the route already judged (on the stages the user asked for)."""
+def run_preflight(settings: Settings, environment: Environment | None = None, chosen: Route | None = None) -> Plan:
+    """The checks and the plan. `chosen`: the route already judged (on the stages the user asked for)."""
     plan = Plan(stages=settings.stages)
-    plan.route = chosen or judge_route(settings, sandbox_gcc, sandbox)
+    plan.route = chosen or judge_route(settings, environment)
     plan.checks += [Check(link.name, link.status, link.detail, link.fix) for link in plan.route.links]
     if settings.target is not None:
         plan.checks.append(Check("target", "ok", f"configuring existing host {settings.target}; EC2 is skipped"))

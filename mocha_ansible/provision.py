@@ -1,14 +1,13 @@
 """`provision`: preflight and plan, the playbook stages, results, then what happens after.
 
-Each step is a stage in the progress display with its own timing. With --sandbox
-the AWS endpoint is the embedded emulator and each emulated instance is a local
-container (playbooks/sandbox.yml); everything else is the code path AWS gets.
+Each step is a stage in the progress display with its own timing. Where the
+instances live (AWS, or an emulator and local containers) is the Environment
+the CLI chose (mocha_ansible/environment.py); everything else is one code path.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,19 +16,19 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
-from mocha_ansible import aws, emulator, endpoint, lifecycle, results, sandbox
+from mocha_ansible import aws, endpoint, lifecycle, results
 from mocha_ansible.cost import cost_so_far
+from mocha_ansible.environment import FLAG, Aws, Environment
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, judge_route, run_preflight
 from mocha_ansible.progress import Timeline, make_progress
 from mocha_ansible.runner import Cancel
-from mocha_ansible.settings import ROLE_VARS, Settings, default_values
+from mocha_ansible.settings import Settings
 
 
 @dataclass(frozen=True)
 class Options:
-    sandbox: bool = False
     check: bool = False
     yes: bool = False
     json: bool = False
@@ -72,42 +71,6 @@ def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
     print(f"Stages: {', '.join(plan.stages)}", flush=True)
 
 
-def sandbox_notes(settings: Settings, image: str) -> list[str]:
-    """What the sandbox ran against, and what a run on AWS would do differently."""
-    defaults = default_values()
-
-    def source(label: str, name: str) -> str:
-        value = getattr(settings, name)
-        kind = "upstream" if value == defaults[name] else "a local mirror or other source"
-        return f"  {label}: {value} ({kind})"
-
-    return [
-        "SANDBOX: no AWS account and no GPU are used.",
-        f"  AWS: the embedded emulator at {os.environ.get('AWS_ENDPOINT_URL', '?')} ran the real ec2_gpu role;",
-        f"  each emulated instance is a local container from {image} (Debian {sandbox.SANDBOX_RELEASE}).",
-        "  cuda_verify: report only (the container has no GPU); Mocha trains on the CPU backend.",
-        (
-            f"  Julia: the {settings.julia_from} tarball "
-            + str(settings.extra_vars.get(f"julia_build_{settings.julia_from.replace('-', '_')}_url", "(upstream)"))
-            if settings.julia_from != "source"
-            else source("Julia source", "julia_repo")
-        ),
-        source("Mocha source", "mocha_source"),
-        source("CIFAR-10", "dataset_url"),
-        "  On AWS instead: a real GPU instance, billed by the hour; SSH to its public address after the wait",
-        "  for port 22; the AMI's own OS and compiler; the NVIDIA driver and CUDA checked and required.",
-    ]
-
-
-def sandbox_sources(settings: Settings) -> dict[str, str]:
-    """The role variables of the sources the hosts fetch, with the settings' values."""
-    sources = {ROLE_VARS[name]: getattr(settings, name) for name in sandbox.SOURCE_SETTINGS}
-    sources.update(
-        {var: str(settings.extra_vars[var]) for var in sandbox.SOURCE_EXTRA_VARS if var in settings.extra_vars}
-    )
-    return sources
-
-
 def _regions(settings: Settings) -> list[str]:
     """Every region the deployment may be in: its own, then the failover candidates."""
     return lifecycle.regions(settings.region, settings.regions)
@@ -123,47 +86,46 @@ def _live(settings: Settings) -> list[aws.Instance]:
 
 
 class Provision:
-    def __init__(self, settings: Settings, options: Options, confirm: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: Options,
+        confirm: Callable[[str], bool],
+        environment: Environment | None = None,
+    ) -> None:
         self.settings = settings
         self.options = options
         self.confirm = confirm
+        self.env = environment or Aws()
         self.progress = make_progress(options.json)
         self.timeline = Timeline(self.progress)
-        self.image = ""
-        self.key_dir = self._key_dir(Path("~/.ssh"))
-
-    def _key_dir(self, default: Path) -> Path:
-        """Where ec2_gpu saves a created key: -e ec2_gpu_key_dir wins, so teardown deletes it there too."""
-        return Path(str(self.settings.extra_vars.get("ec2_gpu_key_dir", default))).expanduser()
+        # Where ec2_gpu saves a created key: -e ec2_gpu_key_dir wins, so teardown deletes it there too.
+        default = self.env.key_dir(Path("~/.ssh"))
+        self.key_dir = Path(str(settings.extra_vars.get("ec2_gpu_key_dir", default))).expanduser()
 
     def say(self, text: str) -> None:
         self.progress.message(text)
 
     def run(self) -> int:
-        opts = self.options
-        if opts.sandbox:
-            with self.timeline.stage("sandbox"):
-                self._start_sandbox()
+        opts, env = self.options, self.env
+        if env.prepare_stage is not None:
+            with self.timeline.stage(env.prepare_stage):
+                self.settings = env.prepare(self.settings, check=opts.check)
         if opts.ami_from_bake:
             self._use_baked_ami()
         # The route is judged on the stages asked for, before an emulator trims them.
-        chosen = judge_route(
-            self.settings,
-            sandbox_gcc=sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE] if opts.sandbox else None,
-            sandbox=opts.sandbox,
-        )
-        if not opts.sandbox and self.settings.target is None:
+        chosen = judge_route(self.settings, env)
+        if env.hosts_by_address and self.settings.target is None:
             self._keep_off_emulated_addresses()
         with self.timeline.stage("preflight"):
             plan = run_preflight(self.settings, chosen=chosen)
-        if opts.sandbox:
-            plan.creates = [f"{item} [in the emulator: nothing is billed]" for item in plan.creates]
+        plan.creates = [f"{item}{env.plan_note}" for item in plan.creates]
         print_plan(plan, self.settings, opts.json)
         enforce(plan)
         if opts.check:
             self.say("--check: stopping after the plan; nothing was created.")
             return ExitCode.OK
-        billable = plan.creates and not opts.sandbox
+        billable = plan.creates and env.billed
         if billable and not opts.yes and not self.confirm("Create these billable resources?"):
             self.say("Nothing created.")
             return ExitCode.OK
@@ -181,12 +143,12 @@ class Provision:
         if "provision" not in stages:
             raise ConfigError(
                 f"option: --stages={','.join(stages)} needs real instances, and the endpoint {url} is not AWS's own"
-                " (its instance addresses are made up); accepted: --stages provision, or --sandbox"
+                f" (its instance addresses are made up); accepted: --stages provision, or {FLAG}"
             )
         self.say(
             f"The endpoint {url} is not AWS's own: the addresses it reports are made up and belong to strangers,"
             f" so nothing connects to them. Running the provision stage only, without the SSH wait (skipping"
-            f" {', '.join(host_stages)}); --sandbox runs those stages in local containers."
+            f" {', '.join(host_stages)}); {FLAG} runs those stages in local containers."
         )
         self.settings = self.settings.model_copy(update={"stages": ("provision",)})
 
@@ -199,32 +161,7 @@ class Provision:
             )
         self.settings = self.settings.model_copy(update={"ami": image["id"]})
         self.say(f"Launching from baked AMI {image['id']} ({image['name']})")
-        if self.options.sandbox:
-            self.image = sandbox.image_for(image["id"], self.image)
-
-    def _start_sandbox(self) -> None:
-        emu = emulator.start_emulator()
-        os.environ.update(emu.env())
-        self.key_dir = self._key_dir(sandbox.key_dir())
-        self.settings = self.settings.model_copy(
-            update={
-                "ami": sandbox.SANDBOX_AMI if self.settings.ami == default_values()["ami"] else self.settings.ami,
-                "ssh_cidr": self.settings.ssh_cidr or "127.0.0.1/32",
-            }
-        )
-        if not self.options.check:
-            sandbox.ensure_docker()
-            self.image = sandbox.ensure_image(sandbox.SANDBOX_RELEASE)
-
-    def _sandbox_vars(self) -> dict[str, Any] | None:
-        if not self.options.sandbox:
-            return None
-        s = self.settings
-        sources = sandbox_sources(s)
-        overrides = sandbox.role_overrides(self.image, sources)
-        # The user's own -e wins over the sandbox's defaults; a local source given with -e
-        # is the same file, seen from inside the container.
-        return {k: v for k, v in overrides.items() if k not in s.extra_vars or k in sources}
+        self.env.use_baked(image["id"])
 
     def _converge(self) -> int:
         opts, s = self.options, self.settings
@@ -232,20 +169,19 @@ class Provision:
         run_dir = results.new_run_dir(results.runs_root(opts.runs_dir))
         record: dict[str, Any] = {
             "command": "provision",
-            "sandbox": opts.sandbox,
+            **self.env.run_facts(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "extravars": s.to_extravars(),
             "stages": list(s.stages),
             "status": "running",
         }
         results.write_record(run_dir, record)
-        if opts.sandbox:
-            for line in sandbox_notes(s, self.image):
-                self.say(line)
+        for line in self.env.notes(s):
+            self.say(line)
         cancel = Cancel()
         with cancel.installed():
             outcome = run_pipeline(
-                s, self.progress, run_dir, cancel=cancel, verbosity=opts.verbosity, sandbox_vars=self._sandbox_vars()
+                s, self.progress, run_dir, cancel=cancel, verbosity=opts.verbosity, environment=self.env
             )
             self.timeline.stages += outcome.stages
             results_status = "skipped"
@@ -300,8 +236,7 @@ class Provision:
         return ExitCode.OK if ok else ExitCode.PLAY_FAILED
 
     def _teardown_command(self) -> str:
-        sandbox_flag = " --sandbox" if self.options.sandbox else ""
-        return f"mocha-ansible teardown{sandbox_flag} --deployment {self.settings.deployment}"
+        return self.env.teardown_command(self.settings.deployment)
 
     def _what_exists(self, headline: str) -> None:
         s = self.settings
@@ -338,7 +273,7 @@ class Provision:
                 progress=self.progress,
                 run_dir=run_dir,
                 cancel=cancel,
-                sandbox_mode=self.options.sandbox,
+                environment=self.env,
             )
             stage["status"] = "ok" if res.ok else "failed"
         if res.ok:
@@ -352,9 +287,7 @@ class Provision:
             return True
         live = _live(s)
         spent, complete = cost_so_far(live)
-        note = "" if complete else " (some types are not in the price table)"
-        if self.options.sandbox:
-            note += " (what AWS would bill; the sandbox bills nothing)"
+        note = ("" if complete else " (some types are not in the price table)") + self.env.cost_note
         self.say(f"Estimated cost so far: ${spent:.2f}{note}")
         regions = _regions(s)
         if s.after == "keep":
@@ -368,8 +301,7 @@ class Provision:
                 regions, s.deployment, "stopped", owner=s.owner,
                 key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
             )  # fmt: skip
-            if self.options.sandbox:
-                sandbox.stop_containers(s.deployment)
+            self.env.after_stop(s.deployment)
             self.say(
                 f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume with the same command."
             )
@@ -377,7 +309,7 @@ class Provision:
         res = lifecycle.teardown(
             regions, s.deployment, owner=s.owner,
             key_dir=self.key_dir, progress=self.progress, run_dir=run_dir, cancel=cancel,
-            sandbox_mode=self.options.sandbox,
+            environment=self.env,
         )  # fmt: skip
         self.say("Terminated: nothing of the deployment is left." if res.ok else "Teardown left resources behind.")
         return res.ok

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from mocha_ansible import environment
 from mocha_ansible.arguments import EXTRA_VARS_FORMS, parse_extra_vars
 from mocha_ansible.settings import Settings, build_settings, load_config_file
 
@@ -102,11 +103,11 @@ def add_settings_options(p: argparse.ArgumentParser, defaults: dict[str, Any]) -
         "-e", "--extra-vars", action="append", default=[], metavar="VARS",
         help=f"Role variables: {EXTRA_VARS_FORMS} (repeatable). Names must start with a role prefix.",
     )  # fmt: skip
-    g.add_argument(
-        "--sandbox", action="store_true",
-        help="No AWS account, no GPU: the embedded AWS emulator on 127.0.0.1, and a local Docker container "
+    environment.add_flag(
+        g,
+        "No AWS account, no GPU: the embedded AWS emulator on 127.0.0.1, and a local Docker container "
         "for each instance.",
-    )  # fmt: skip
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

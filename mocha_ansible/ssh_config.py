@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mocha_ansible import aws
+from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.settings import matches_role_pattern
 
 SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write`)"
@@ -34,16 +35,16 @@ def _ssh_config_problem(inst: aws.Instance) -> str | None:
     return None
 
 
-def _host_block(n: int, inst: aws.Instance, many: bool, key_dir: Path, sandbox_mode: bool) -> str:
+def _host_block(n: int, inst: aws.Instance, many: bool, key_dir: Path, env: Environment) -> str:
     deployment = inst.deployment or "default"
     lines = [
         f"Host mocha-{n}" if not many or deployment == "default" else f"Host mocha-{deployment}-{n}",
         f"  HostName {inst.public_ip}",
         f"  User {inst.tags.get('mocha-ansible:ssh-user', 'ubuntu')}",
     ]
-    if sandbox_mode:
-        # The emulated address leads nowhere; the container is the machine.
-        lines.append(f"  # sandbox: no sshd; use `docker exec -it mocha-sandbox-{inst.instance_id} bash`")
+    note = env.ssh_note(inst.instance_id)
+    if note:
+        lines.append(f"  # {note}")
     key = key_dir / f"mocha-ansible-{deployment}.pem"
     if key.exists():
         lines.append(f"  IdentityFile {key}")
@@ -55,7 +56,7 @@ def _host_block(n: int, inst: aws.Instance, many: bool, key_dir: Path, sandbox_m
     return "\n".join(lines)
 
 
-def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, sandbox_mode: bool = False) -> str:
+def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, environment: Environment | None = None) -> str:
     """Host blocks for the running instances; one whose tags would smuggle in config lines is left out."""
     blocks = []
     for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
@@ -65,7 +66,7 @@ def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, sandbox_mo
         if problem:
             print(f"mocha-ansible: warning: skipping {inst.instance_id}: {problem}", file=sys.stderr)
             continue
-        blocks.append(_host_block(n, inst, len(instances) >= 2, key_dir, sandbox_mode))
+        blocks.append(_host_block(n, inst, len(instances) >= 2, key_dir, environment or Aws()))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 

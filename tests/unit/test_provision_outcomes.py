@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mocha_ansible import errors, provision
+from mocha_ansible.environment import Aws, Environment, Sandbox
 from mocha_ansible.errors import ConfigError, ExitCode
 from mocha_ansible.provision import Options, Provision, confirm_on_tty
 from mocha_ansible.settings import build_settings
@@ -38,19 +39,16 @@ def test_a_failed_results_stage_fails_the_run(tmp_path: Path, monkeypatch: pytes
     ).items()
 
 
-@pytest.mark.parametrize("sandbox", [False, True])
-def test_the_key_folder_follows_extra_vars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox: bool) -> None:
+@pytest.mark.parametrize("env", [Aws(), Sandbox()], ids=["aws", "sandbox"])
+def test_the_key_folder_follows_extra_vars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: Environment) -> None:
     """Issue 14.8: teardown after --destroy-on-failure/--after terminate deletes the key where the role saved it."""
     monkeypatch.setenv("MOCHA_ANSIBLE_SANDBOX_DIR", str(tmp_path / "sandbox"))
     keys = tmp_path / "my keys"
     settings = build_settings({"extra_vars": {"ec2_gpu_key_dir": str(keys)}}, {})
-    prov = Provision(settings, Options(sandbox=sandbox), _never_asked)
-    if sandbox:
-        # What _start_sandbox sets, without starting the emulator.
-        prov.key_dir = prov._key_dir(tmp_path / "sandbox" / "keys")
-    assert prov.key_dir == keys
-    default = Provision(build_settings({}, {}), Options(), _never_asked)
-    assert default.key_dir == Path("~/.ssh").expanduser()
+    assert Provision(settings, Options(), _never_asked, env).key_dir == keys
+    # Without -e: ~/.ssh on AWS, the sandbox's own folder in the sandbox (no emulator needs to start for that).
+    default = Provision(build_settings({}, {}), Options(), _never_asked, env)
+    assert default.key_dir == (tmp_path / "sandbox" / "keys" if env.emulated else Path("~/.ssh").expanduser())
 
 
 def test_the_confirmation_refusal_names_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
