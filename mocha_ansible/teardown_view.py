@@ -28,11 +28,31 @@ def print_doomed(before: Sequence[aws.Footprint], containers: Sequence[str], ami
             print(f"  baked AMI      {image['id']} ({image['name']}) and its snapshots in {fp.region}")
 
 
+def kept_amis(before: Sequence[aws.Footprint], amis: bool) -> str | None:
+    """The baked AMIs a teardown without --amis leaves: their EBS snapshots bill until removed."""
+    kept = [] if amis else [i for fp in before for i in fp.images]
+    if not kept:
+        return None
+    return (
+        f"kept {len(kept)} baked AMI(s), whose EBS snapshots keep billing; run this teardown again"
+        " with --amis (mocha-ansible teardown --amis) to deregister them and delete their snapshots"
+    )
+
+
+def print_nothing(before: Sequence[aws.Footprint], amis: bool) -> None:
+    """Nothing but (perhaps) baked AMIs carries the tags: say so, and how to remove those."""
+    note = kept_amis(before, amis)
+    if note is None:
+        print("Nothing to tear down: no resource carries the mocha-ansible tags.")
+    else:
+        print(f"Nothing to tear down but baked AMIs: {note}.")
+
+
 def print_outcome(before: Sequence[aws.Footprint], res: TeardownResult, amis: bool, run_dir: Path) -> int:
     """What was kept, removed and left over; the exit code that says so."""
-    kept = [i for fp in before for i in fp.images] if not amis else []
-    if kept:
-        print(f"  kept {len(kept)} baked AMI(s); `teardown --amis` deregisters them and deletes their snapshots")
+    note = kept_amis(before, amis)
+    if note:
+        print(f"  {note}")
     for name in res.containers:
         print(f"  removed container {name}")
     if res.left:
