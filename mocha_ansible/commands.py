@@ -1,29 +1,24 @@
 """The subcommands that find the project's resources by tag, or read its runs.
 
 status, teardown, ssh-config, bake and results: each turns its parsed arguments
-into plain values for the module that owns the data and its rendering.
+into plain values for the module that owns the data and its rendering, and asks
+the Environment the CLI chose (mocha_ansible/environment.py) for what differs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from mocha_ansible import aws, emulator, lifecycle, results, results_view, sandbox, ssh_config, status, teardown_view
+from mocha_ansible import aws, lifecycle, results, results_view, ssh_config, status, teardown_view
+from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import confirm_on_tty
 from mocha_ansible.runner import Cancel
 from mocha_ansible.settings import default_values
-
-
-def use_sandbox(args: argparse.Namespace) -> None:
-    if getattr(args, "sandbox", False):
-        emu = emulator.start_emulator()
-        os.environ.update(emu.env())
 
 
 def _regions(args: argparse.Namespace) -> list[str]:
@@ -40,21 +35,19 @@ def _owner(args: argparse.Namespace) -> str | None:
     return str(args.owner or default_values()["owner"])
 
 
-def _key_dir(args: argparse.Namespace) -> Path:
-    """Where the role keeps created keys: the sandbox's own folder, else --key-dir (bake has none: ~/.ssh)."""
-    if args.sandbox:
-        return sandbox.key_dir()
-    return Path(getattr(args, "key_dir", "~/.ssh")).expanduser()
+def _key_dir(args: argparse.Namespace, env: Environment) -> Path:
+    """Where the role keeps created keys: --key-dir (bake has none: ~/.ssh), or the environment's own folder."""
+    return env.key_dir(Path(getattr(args, "key_dir", "~/.ssh")).expanduser())
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    use_sandbox(args)
+def cmd_status(args: argparse.Namespace, env: Environment) -> int:
+    env.connect()
     status.show(_regions(args), args.deployment, _owner(args), args.json)
     return ExitCode.OK
 
 
-def cmd_bake(args: argparse.Namespace) -> int:
-    use_sandbox(args)
+def cmd_bake(args: argparse.Namespace, env: Environment) -> int:
+    env.connect()
     root = results.runs_root(args.runs_dir)
     versions = lifecycle.converged_versions(root, args.deployment)
     if versions is None:
@@ -68,15 +61,14 @@ def cmd_bake(args: argparse.Namespace) -> int:
     with cancel.installed():
         report = lifecycle.bake(
             args.region or default_values()["region"], args.deployment, name, tags, owner=default_values()["owner"],
-            key_dir=_key_dir(args), progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
+            key_dir=_key_dir(args, env), progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
     if report is None:
         print(f"Bake failed; see the log under {run_dir}/ansible.")
         return ExitCode.PLAY_FAILED
-    if args.sandbox:
-        sandbox.commit_container(report["source"], report["image_id"])
+    env.after_bake(report["source"], report["image_id"])
     if args.json:
         print(json.dumps({"type": "baked", **report}))
     else:
@@ -85,14 +77,14 @@ def cmd_bake(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_teardown(args: argparse.Namespace) -> int:
-    use_sandbox(args)
+def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
+    env.connect()
     regions = _regions(args)
     before = [aws.footprint(r, args.deployment, _owner(args)) for r in regions]
     if all(fp.empty and not (args.amis and fp.images) for fp in before):
         teardown_view.print_nothing(before, args.amis)
         return ExitCode.OK
-    teardown_view.print_doomed(before, sandbox.containers(args.deployment) if args.sandbox else [], args.amis)
+    teardown_view.print_doomed(before, env.containers(args.deployment), args.amis)
     if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
         print("Nothing deleted.")
         return ExitCode.OK
@@ -100,21 +92,21 @@ def cmd_teardown(args: argparse.Namespace) -> int:
     cancel = Cancel()
     with cancel.installed():
         res = lifecycle.teardown(
-            regions, args.deployment, owner=_owner(args), key_dir=_key_dir(args), progress=make_progress(args.json),
-            run_dir=run_dir, cancel=cancel, sandbox_mode=args.sandbox, amis=args.amis,
+            regions, args.deployment, owner=_owner(args), key_dir=_key_dir(args, env),
+            progress=make_progress(args.json), run_dir=run_dir, cancel=cancel, environment=env, amis=args.amis,
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
-    if args.sandbox and args.amis:
-        sandbox.remove_baked_images(i["id"] for fp in before for i in fp.images)
+    if args.amis:
+        env.after_amis_deleted([i["id"] for fp in before for i in fp.images])
     return teardown_view.print_outcome(before, res, args.amis, run_dir)
 
 
-def cmd_ssh_config(args: argparse.Namespace) -> int:
-    use_sandbox(args)
+def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:
+    env.connect()
     regions, owner = _regions(args), _owner(args)
     instances = [i for r in regions for i in aws.footprint(r, args.deployment, owner).instances]
-    text = ssh_config.ssh_config_text(instances, _key_dir(args), sandbox_mode=args.sandbox)
+    text = ssh_config.ssh_config_text(instances, _key_dir(args, env), env)
     if not args.write:
         sys.stdout.write(text or "# no running instance with a public IP\n")
         return ExitCode.OK
@@ -124,7 +116,8 @@ def cmd_ssh_config(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_results(args: argparse.Namespace) -> int:
+def cmd_results(args: argparse.Namespace, env: Environment) -> int:
+    """Runs are read from disk: the environment plays no part."""
     root = results.runs_root(args.runs_dir)
     runs = results.list_runs(root)
     if not args.run_id:
