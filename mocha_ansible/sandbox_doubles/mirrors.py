@@ -83,10 +83,9 @@ class Mirrors:
     def tarball_vars(self) -> list[str]:
         """binary and source-full fetch the stand-in tarballs, checked against their sha256."""
         return [
-            f"--extra-vars=julia_build_binary_url={self.binary.url}",
-            f"--extra-vars=julia_build_binary_checksum={self.binary.checksum}",
-            f"--extra-vars=julia_build_source_full_url={self.full.url}",
-            f"--extra-vars=julia_build_source_full_checksum={self.full.checksum}",
+            f"--extra-vars=julia_build_{method}_{name}={value}"
+            for method, tarball in (("binary", self.binary), ("source_full", self.full))
+            for name, value in (("url", tarball.url), ("checksum", tarball.checksum))
         ]
 
 
