@@ -107,12 +107,16 @@ def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:
     regions, owner = _regions(args), _owner(args)
     instances = [i for r in regions for i in aws.footprint(r, args.deployment, owner).instances]
     text = ssh_config.ssh_config_text(instances, _key_dir(args, env), env)
-    if not args.write:
+    path = Path(args.ssh_config).expanduser() if args.write else None
+    if path is not None:
+        ssh_config.write_managed_block(path, text)
+    if args.json:
+        written = str(path) if path is not None else None
+        print(json.dumps({"type": "ssh-config", "hosts": text.count("Host "), "config": text, "written": written}))
+    elif path is None:
         sys.stdout.write(text or "# no running instance with a public IP\n")
-        return ExitCode.OK
-    path = Path(args.ssh_config).expanduser()
-    ssh_config.write_managed_block(path, text)
-    print(f"Wrote {text.count('Host ')} host block(s) to {path}")
+    else:
+        print(f"Wrote {text.count('Host ')} host block(s) to {path}")
     return ExitCode.OK
 
 
