@@ -82,9 +82,9 @@ def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
     regions = _regions(args)
     before = [aws.footprint(r, args.deployment, _owner(args)) for r in regions]
     if all(fp.empty and not (args.amis and fp.images) for fp in before):
-        teardown_view.print_nothing(before, args.amis)
+        teardown_view.print_nothing(before, args.amis, args.json)
         return ExitCode.OK
-    teardown_view.print_doomed(before, env.containers(args.deployment), args.amis)
+    teardown_view.print_doomed(before, env.containers(args.deployment), args.amis, args.json)
     if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
         print("Nothing deleted.")
         return ExitCode.OK
@@ -99,7 +99,7 @@ def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
         return ExitCode.INTERRUPTED
     if args.amis:
         env.after_amis_deleted([i["id"] for fp in before for i in fp.images])
-    return teardown_view.print_outcome(before, res, args.amis, run_dir)
+    return teardown_view.print_outcome(before, res, args.amis, run_dir, args.json)
 
 
 def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:

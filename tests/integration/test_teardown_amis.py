@@ -3,6 +3,7 @@ many it left and how to remove them (issue 23), against the AWS emulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +68,29 @@ def test_teardown_names_the_amis_it_kept_and_amis_removes_them(baked, tmp_path: 
     assert main([*argv, "--amis"]) == 0
     out = capsys.readouterr().out
     assert "kept" not in out and _images(ec2) == []
+
+
+def test_teardown_json_is_json_lines_with_the_plan_and_the_outcome(baked, tmp_path: Path, isolated_home, capsys):
+    ec2, image = baked
+    [group] = [
+        ec2.create_security_group(
+            GroupName="mocha-ansible-t", Description="seed",
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": _tags("alice")}],
+        )["GroupId"]
+    ]  # fmt: skip
+    argv = ["--runs-dir", str(tmp_path), "teardown", "--yes", "--json", "--region", "us-east-1"]
+    assert main([*argv, "--key-dir", str(tmp_path)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [plan] = [x for x in lines if x.get("type") == "teardown-plan"]
+    assert plan["resources"] == [
+        {"kind": "security group", "id": group, "detail": "mocha-ansible-t", "region": "us-east-1"}
+    ]
+    assert lines[-1] == {
+        "type": "teardown", "complete": True, "kept_amis": 1, "kept_amis_fix": "mocha-ansible teardown --amis",
+        "removed_containers": [], "left": [], "log": None,
+    }  # fmt: skip
+
+    assert main([*argv, "--key-dir", str(tmp_path)]) == 0
+    [nothing] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (nothing["type"], nothing["kept_amis"]) == ("teardown", 1)
+    assert _images(ec2) == [image]
