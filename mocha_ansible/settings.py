@@ -120,7 +120,8 @@ class Settings(BaseModel):
         ),
     )
     instance_type: str = Field(
-        description="EC2 instance type. The tutorial used p2.xlarge (K80); g4dn/g5/p3 are current.",
+        description="EC2 instance type (docs/compatibility.md#instance-types). The tutorial's p2.xlarge (K80)"
+        " needs a driver no current image ships; preflight judges the type against the AMI.",
         json_schema_extra=_role_setting(
             "ec2_gpu_instance_type", "an EC2 instance type such as g4dn.xlarge (a GPU family unless --no-cuda)"
         ),

@@ -65,7 +65,8 @@ def flag_kwargs(name: str, info: FieldInfo, defaults: dict[str, Any]) -> dict[st
     kind = _plain(info.annotation)
     help_text = info.description or ""
     if typing.get_origin(kind) is Literal:
-        help_text += f" Choices: {', '.join(map(str, typing.get_args(kind)))}."
+        choices = [str(c) for c in typing.get_args(kind)]
+        help_text += f" Choices: {', '.join(choices)}."
     default = defaults.get(name, info.default if info.default not in (PydanticUndefined, None) else None)
     if isinstance(default, tuple):
         default = ",".join(default)
@@ -80,6 +81,9 @@ def flag_kwargs(name: str, info: FieldInfo, defaults: dict[str, Any]) -> dict[st
         kwargs["type"] = _csv
     if name in _METAVARS:
         kwargs["metavar"] = _METAVARS[name]
+    elif typing.get_origin(kind) is Literal:
+        # Validated by the settings (one-line errors naming the field); the metavar shows the choices.
+        kwargs["metavar"] = "{" + ",".join(str(c) for c in typing.get_args(kind)) + "}"
     return kwargs
 
 
