@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from mocha_ansible.config import load_config_file
 from mocha_ansible.errors import ConfigError
-from mocha_ansible.settings import load_config_file, matches_role_pattern, region_problem
+from mocha_ansible.role_vars import matches_role_pattern, region_problem
 
 EXTRA_VARS_FORMS = "@FILE, a JSON/YAML mapping, or KEY=VALUE"
 

@@ -14,11 +14,11 @@ from typing import Any
 from mocha_ansible import __version__, completion, environment
 from mocha_ansible.arguments import Parser, name_arg, path_arg, region_arg
 from mocha_ansible.commands import cmd_bake, cmd_results, cmd_ssh_config, cmd_status, cmd_teardown
+from mocha_ansible.config import default_values
 from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ExitCode, MochaAnsibleError
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, print_plan
-from mocha_ansible.settings import default_values
 from mocha_ansible.settings_flags import add_settings_options, settings_from_args
 
 EPILOG = "exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted."

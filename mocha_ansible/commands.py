@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 from mocha_ansible import aws, lifecycle, results, results_view, ssh_config, status, teardown_view
+from mocha_ansible.config import default_values
 from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import confirm_on_tty
 from mocha_ansible.runner import Cancel
-from mocha_ansible.settings import default_values
 
 
 def _regions(args: argparse.Namespace) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mocha_ansible import aws
-from mocha_ansible.settings import instance_type_facts
+from mocha_ansible.role_vars import instance_type_facts
 
 
 def cost_so_far(instances: list[aws.Instance]) -> tuple[float, bool]:

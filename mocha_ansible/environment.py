@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mocha_ansible import emulator, sandbox
+from mocha_ansible.config import default_values
 from mocha_ansible.errors import ConfigError, ExitCode
-from mocha_ansible.settings import ROLE_VARS, Settings, default_values
+from mocha_ansible.settings import ROLE_VARS, Settings
 
 FLAG = "--sandbox"
 

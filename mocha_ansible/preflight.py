@@ -17,8 +17,9 @@ from mocha_ansible import aws, route
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import ConfigError, PreflightRefused
 from mocha_ansible.project import role_python
+from mocha_ansible.role_vars import instance_type_facts
 from mocha_ansible.route import Link, Route
-from mocha_ansible.settings import Settings, instance_type_facts
+from mocha_ansible.settings import Settings
 
 # A check has a route link's shape (name, status "ok"/"warn"/"fail", detail, fix): the
 # plan lists the route's links among its checks.

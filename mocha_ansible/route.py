@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mocha_ansible.project import role_python, role_yaml
-from mocha_ansible.settings import Settings, instance_type_facts
+from mocha_ansible.role_vars import instance_type_facts, julia_minor, truthy
+from mocha_ansible.settings import Settings
 
 # The official repository: a git-tag build from it fetches dependencies from hosts
 # the release table records as gone. A mirror or local tree brings its own.
@@ -64,17 +65,9 @@ def _tables() -> dict[str, Any]:
     }
 
 
-def _truthy(value: Any) -> bool:
-    return value in (True, "true", "True", "yes", "on", 1, "1")
-
-
 def _major(version: str) -> int | None:
     found = re.match(r"\d+", str(version or ""))
     return int(found.group()) if found else None
-
-
-def minor_of(tag: str) -> str:
-    return ".".join(tag.lstrip("v").split(".")[:2])
 
 
 class _Judge:
@@ -109,7 +102,7 @@ class _Judge:
             return
         driver = str(preset.get("nvidia_driver") or "")
         self.route.parts.insert(0, f"{s.ami} (driver {driver or 'none'}, GCC {preset.get('gcc', '?')})")
-        needs_gpu = s.cuda is not False and _truthy(self.extra.get("cuda_verify_required", True))
+        needs_gpu = s.cuda is not False and truthy(self.extra.get("cuda_verify_required", True))
         if not needs_gpu:
             self.add("driver", "ok", f"CPU run: {s.ami}'s driver is not needed")
             return
@@ -172,7 +165,7 @@ class _Judge:
         self._compiler(tag, method)
 
     def _compiler(self, tag: str, method: str) -> None:
-        if _truthy(self.extra.get("julia_build_allow_unsupported_gcc")):
+        if truthy(self.extra.get("julia_build_allow_unsupported_gcc")):
             self.add("julia", "warn", "the compiler is not checked (julia_build_allow_unsupported_gcc)")
             return
         check = role_python("julia_build", "filter_plugins/julia_build.py")
@@ -206,7 +199,7 @@ class _Judge:
     # -- Mocha version -> backend -> cuDNN ---------------------------------------
     def mocha(self) -> None:
         s = self.s
-        entry = self.t["mocha"].get(minor_of(s.julia_version))
+        entry = self.t["mocha"].get(julia_minor(s.julia_version))
         if entry is None:
             self.route.parts.append("Mocha: none for this Julia")
             return
@@ -225,7 +218,7 @@ class _Judge:
         gpu_host = bool(self.itype and int(self.itype.get("gpus", 0)))
         fits = cudnn != "" and int(entry["cudnn_min"]) <= (_major(cudnn) or 0) < int(entry["cudnn_below"])
         extra = self.extra
-        layer = _truthy(extra.get("mocha_cifar_cudnn_compat")) or bool(extra.get("mocha_cifar_cudnn_redist_url"))
+        layer = truthy(extra.get("mocha_cifar_cudnn_compat")) or bool(extra.get("mocha_cifar_cudnn_redist_url"))
         if s.cuda is False or not gpu_host:
             self.route.backend, why = "cpu", "--no-cuda" if s.cuda is False else "no GPU"
         elif fits or layer:
@@ -287,7 +280,7 @@ class _Judge:
         self.route.hours = round(hours, 2)
         cap = "" if not self.launching else f" of {s.max_hours:g} h"
         self.route.parts.append(f"~{hours:.1f} h (estimate){cap}")
-        if not self.launching or _truthy(self.extra.get("ec2_gpu_disable_auto_terminate")) or self.sandbox:
+        if not self.launching or truthy(self.extra.get("ec2_gpu_disable_auto_terminate")) or self.sandbox:
             self.add("time", "ok", f"about {hours:.1f} h by the table's estimates")
             return
         if hours <= s.max_hours:

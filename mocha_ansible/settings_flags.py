@@ -18,7 +18,8 @@ from pydantic_core import PydanticUndefined
 
 from mocha_ansible import environment
 from mocha_ansible.arguments import EXTRA_VARS_FORMS, parse_extra_vars
-from mocha_ansible.settings import Settings, build_settings, load_config_file
+from mocha_ansible.config import build_settings, load_config_file
+from mocha_ansible.settings import Settings
 
 # Fields whose flags are not the generated kind: a repeatable KEY=VALUE tag and -e.
 _CUSTOM = {"tags", "extra_vars"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mocha_ansible import aws
 from mocha_ansible.environment import Aws, Environment
-from mocha_ansible.settings import matches_role_pattern
+from mocha_ansible.role_vars import matches_role_pattern
 
 SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write`)"
 SSH_END = "# END mocha-ansible"

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from mocha_ansible.config import build_settings
 from mocha_ansible.errors import ConfigError
-from mocha_ansible.settings import ROLE_VARS, build_settings, input_patterns
+from mocha_ansible.role_vars import input_patterns
+from mocha_ansible.settings import ROLE_VARS
 from tests.helpers import ansible_env, run_playbook
 
 HEX = "0123456789abcdef" * 8

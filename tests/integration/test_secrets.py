@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from mocha_ansible.config import build_settings
 from mocha_ansible.credentials import credential_handoff
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.runner import PlaybookJob, run_playbook
-from mocha_ansible.settings import build_settings
 from tests.helpers import ROOT
 
 SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"

@@ -19,7 +19,8 @@ import boto3
 import pytest
 
 from mocha_ansible.cli import main
-from mocha_ansible.settings import ROLE_VARS, default_values
+from mocha_ansible.config import default_values
+from mocha_ansible.settings import ROLE_VARS
 from tests.conftest import project_resources
 from tests.helpers import ansible_env, run_playbook
 

@@ -7,7 +7,7 @@ import pytest
 from botocore.stub import Stubber
 
 from mocha_ansible.project import role_python
-from mocha_ansible.settings import instance_type_facts
+from mocha_ansible.role_vars import instance_type_facts
 
 cap = role_python("ec2_gpu", "module_utils/ec2_gpu_capacity.py")
 TABLE = instance_type_facts()["ec2_gpu_instance_types"]

@@ -12,8 +12,10 @@ import pytest
 import yaml
 
 from mocha_ansible.cli import build_parser
+from mocha_ansible.config import default_values
 from mocha_ansible.project import project_dir
-from mocha_ansible.settings import ROLE_VARS, Settings, default_values, role_options
+from mocha_ansible.role_vars import role_options
+from mocha_ansible.settings import ROLE_VARS, Settings
 from mocha_ansible.settings_flags import _plain, flag_fields
 
 # Settings type -> the argument_specs type that means the same.

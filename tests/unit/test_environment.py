@@ -9,11 +9,11 @@ import pytest
 
 from mocha_ansible import environment
 from mocha_ansible.cli import build_parser
+from mocha_ansible.config import build_settings
 from mocha_ansible.environment import Aws, Sandbox
 from mocha_ansible.errors import ConfigError
 from mocha_ansible.pipeline import build_job
 from mocha_ansible.preflight import judge_route
-from mocha_ansible.settings import build_settings
 from tests.helpers import ROOT
 
 # The modules that once asked "is this the sandbox?" and now ask the Environment.

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from mocha_ansible import errors, provision
+from mocha_ansible.config import build_settings
 from mocha_ansible.environment import Aws, Environment, Sandbox
 from mocha_ansible.errors import ConfigError, ExitCode
 from mocha_ansible.provision import Options, Provision, confirm_on_tty
-from mocha_ansible.settings import build_settings
 from tests.doubles.pipeline_stand_in import run_pipeline_without_results
 from tests.helpers import ROOT
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from mocha_ansible import route
+from mocha_ansible.config import build_settings
 from mocha_ansible.errors import ConfigError
 from mocha_ansible.preflight import judge_route
-from mocha_ansible.settings import build_settings
 
 PRESETS = ("ubuntu-20.04", "dlami-ubuntu", "dlami-al2023")
 JULIAS = ("v0.4.7", "v0.5.0", "v0.6.4")

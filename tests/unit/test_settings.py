@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mocha_ansible.config import build_settings, default_values, load_config_file
 from mocha_ansible.errors import ConfigError
-from mocha_ansible.settings import ROLE_VARS, Settings, build_settings, default_values, load_config_file
+from mocha_ansible.settings import ROLE_VARS, Settings
 from tests.helpers import ROOT
 
 

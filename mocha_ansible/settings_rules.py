@@ -1,0 +1,58 @@
+"""The settings' cross-field rules: each returns one line naming the field, the value
+and what is accepted, or nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mocha_ansible.project import role_yaml
+from mocha_ansible.role_vars import cidr_problem, instance_type_facts, julia_minor, truthy
+
+if TYPE_CHECKING:
+    from mocha_ansible.settings import Settings
+
+
+def _accepted(s: Settings, field: str) -> Any:
+    extra = type(s).model_fields[field].json_schema_extra
+    return extra.get("accepted", "see --help") if isinstance(extra, dict) else "see --help"
+
+
+def cross_field_problem(s: Settings) -> str | None:
+    """Why these settings cannot go together, or None."""
+    family = s.instance_type.split(".", 1)[0]
+    gpu_families = instance_type_facts()["ec2_gpu_gpu_families"]
+    if s.cuda is True and s.target is None and family not in gpu_families:
+        return (
+            f"cuda=true needs a GPU instance type, and {s.instance_type} has no GPU"
+            f" [field: instance_type; accepted: a type from {', '.join(gpu_families)}]"
+        )
+    if s.target is None and "provision" in s.stages and family not in gpu_families and s.wants_gpu:
+        # ec2_gpu refuses it too, but only in the provision stage: say so before the plan.
+        return (
+            f"instance_type={s.instance_type} has no NVIDIA GPU [field: instance_type; accepted: a type from"
+            f" {', '.join(gpu_families)}, or --no-cuda (or -e ec2_gpu_require_gpu=false) for a CPU-only run]"
+        )
+    open_world = truthy(s.extra_vars.get("ec2_gpu_ssh_open_world", False))
+    wide = cidr_problem(s.ssh_cidr, open_world)
+    if wide:
+        return f"ssh_cidr={s.ssh_cidr} {wide} [field: ssh_cidr; accepted: {_accepted(s, 'ssh_cidr')}]"
+    minor = julia_minor(s.julia_version)
+    compat = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"]
+    if "mocha" in s.stages and s.julia_version != "latest-stable" and minor not in compat:
+        return (
+            f"julia_version={s.julia_version} has no Mocha release (Mocha was retired in 2018-12)"
+            f" [field: julia_version; accepted: a tag of Julia {', '.join(sorted(compat))}, e.g. v0.5.0]"
+        )
+    if s.ssh_key is not None and s.target is None:
+        return "ssh_key only applies with target [field: ssh_key; accepted: unset without target]"
+    if s.target is not None and s.after != "keep":
+        return (
+            f"after={s.after} only applies to instances this tool launched, not to --target"
+            " [field: after; accepted: keep with target]"
+        )
+    if s.spot and s.after == "stop":
+        return (
+            "after=stop cannot stop a spot instance launched with the default one-time request"
+            " [field: after; accepted: keep or terminate with spot]"
+        )
+    return None
