@@ -16,7 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic_core import PydanticUndefined  # noqa: E402
 
-from mocha_ansible.settings import ROLE_VARS, Settings, default_values  # noqa: E402
+from mocha_ansible.config import default_values  # noqa: E402
+from mocha_ansible.settings import ROLE_VARS, Settings  # noqa: E402
 
 BEGIN, END = "<!-- settings:begin (scripts/settings_docs.py) -->", "<!-- settings:end -->"
 # Defaults that depend on who runs the tool, shown as words.
