@@ -16,14 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from mocha_ansible.project import role_yaml
 from mocha_ansible.role_vars import (
     ROLE_PREFIXES,
-    check_role_variable,
     cidr_problem,
     matches_role_pattern,
     region_problem,
     truthy,
     url_hint,
 )
-from mocha_ansible.settings_rules import cross_field_problem
+from mocha_ansible.settings_rules import cross_field_problem, extra_vars_problem, tags_problem
 
 STAGES: tuple[str, ...] = ("provision", "verify", "julia", "mocha")
 
@@ -35,8 +34,6 @@ AFTER_CHOICES = ("keep", "stop", "terminate")
 _PRESETS: dict[str, dict[str, Any]] = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"]
 AMI_PRESETS: tuple[str, ...] = tuple(name for name, preset in _PRESETS.items() if "refused" not in preset)
 
-# \Z, not $: $ also matches before a trailing newline.
-_TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*\Z")
 _GIT_ACCEPTED = "an https or git:// URL without user:password@, a file:/// URL, or an absolute path (no SSH)"
 _HOST_RE = re.compile(r"^(?:[A-Za-z0-9_.-]+@)?[A-Za-z0-9.-]{1,253}\Z|^(?:[A-Za-z0-9_.-]+@)?\[?[0-9A-Fa-f:]+\]?\Z")
 
@@ -266,14 +263,9 @@ class Settings(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, v: dict[str, str]) -> dict[str, str]:
-        for key, value in v.items():
-            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with aws:")
-            if len(value) > 256:
-                raise ValueError(f"tag {key!r} value is longer than 256 characters")
-            for text in (key, value):
-                if not _TAG_CHARS_RE.match(text) or not text.isascii():
-                    raise ValueError(f"tag {key!r} has characters AWS or a shell would mangle: {text!r}")
+        problem = tags_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("target")
@@ -307,20 +299,9 @@ class Settings(BaseModel):
     @field_validator("extra_vars")
     @classmethod
     def _extra_vars(cls, v: dict[str, Any]) -> dict[str, Any]:
-        flagged = {var: name for name, var in ROLE_VARS.items()}
-        for key, value in v.items():
-            if not key.startswith(ROLE_PREFIXES):
-                raise ValueError(f"{key!r} is not a role variable")
-            if key in flagged:
-                # Passed through -e it would skip the flag's checks, across fields too.
-                name = flagged[key]
-                raise ValueError(
-                    f"{key} has a flag; use --{name.replace('_', '-')} (or the config key {name});"
-                    f" accepted: role variables that have no flag"
-                )
-            problem = check_role_variable(key, value)
-            if problem:
-                raise ValueError(problem)
+        problem = extra_vars_problem(v, ROLE_VARS)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @model_validator(mode="after")

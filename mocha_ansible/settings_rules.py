@@ -3,13 +3,56 @@ and what is accepted, or nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from mocha_ansible.project import role_yaml
-from mocha_ansible.role_vars import cidr_problem, instance_type_facts, julia_minor, truthy
+from mocha_ansible.role_vars import (
+    ROLE_PREFIXES,
+    check_role_variable,
+    cidr_problem,
+    instance_type_facts,
+    julia_minor,
+    truthy,
+)
 
 if TYPE_CHECKING:
     from mocha_ansible.settings import Settings
+
+# \Z, not $: $ also matches before a trailing newline.
+_TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*\Z")
+
+
+def tags_problem(tags: dict[str, str]) -> str | None:
+    """Tags AWS would refuse, or a shell would mangle."""
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            return f"tag key {key!r} must be 1-128 characters and not start with aws:"
+        if len(value) > 256:
+            return f"tag {key!r} value is longer than 256 characters"
+        for text in (key, value):
+            if not _TAG_CHARS_RE.match(text) or not text.isascii():
+                return f"tag {key!r} has characters AWS or a shell would mangle: {text!r}"
+    return None
+
+
+def extra_vars_problem(extra: dict[str, Any], role_vars: dict[str, str]) -> str | None:
+    """-e values the roles' own specs refuse, or that would bypass a flag's checks."""
+    flagged = {var: name for name, var in role_vars.items()}
+    for key, value in extra.items():
+        if not key.startswith(ROLE_PREFIXES):
+            return f"{key!r} is not a role variable"
+        if key in flagged:
+            # Passed through -e it would skip the flag's checks, across fields too.
+            name = flagged[key]
+            return (
+                f"{key} has a flag; use --{name.replace('_', '-')} (or the config key {name});"
+                f" accepted: role variables that have no flag"
+            )
+        problem = check_role_variable(key, value)
+        if problem:
+            return problem
+    return None
 
 
 def _accepted(s: Settings, field: str) -> Any:
