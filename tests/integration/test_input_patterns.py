@@ -113,6 +113,18 @@ SAMPLES: list[tuple[str, str, bool]] = [
     ("mocha_cifar_dataset_checksum", "crc32:abcd1234", False),
     ("mocha_cifar_dataset_checksum", "MD5:C32A1D4AB5D03F1284B67883E8D87530", False),
     ("mocha_cifar_dataset_checksum", "", False),
+    # Empty switches the cuDNN redistributable off; a URL needs https (no user:password@) or file:///.
+    ("mocha_cifar_cudnn_redist_url", "", True),
+    ("mocha_cifar_cudnn_redist_url", "https://developer.download.nvidia.com/compute/redist/cudnn/v5.1/cudnn.tgz", True),
+    ("mocha_cifar_cudnn_redist_url", "file:///srv/cudnn-8.0-linux-x64-v5.1.tgz", True),
+    ("mocha_cifar_cudnn_redist_url", "http://example.com/cudnn.tgz", False),
+    ("mocha_cifar_cudnn_redist_url", "https://user:token@example.com/cudnn.tgz", False),
+    ("mocha_cifar_cudnn_redist_url", "ftp://example.com/cudnn.tgz", False),
+    ("mocha_cifar_cudnn_redist_checksum", "", True),
+    ("mocha_cifar_cudnn_redist_checksum", "sha256:" + HEX[:64], True),
+    ("mocha_cifar_cudnn_redist_checksum", "md5:" + HEX[:32], True),
+    ("mocha_cifar_cudnn_redist_checksum", "sha256:abc", False),
+    ("mocha_cifar_cudnn_redist_checksum", "SHA256:" + HEX[:64].upper(), False),
 ]
 
 _SETTING_OF = {var: name for name, var in ROLE_VARS.items()}
