@@ -19,16 +19,11 @@ from pydantic_core import PydanticUndefined
 from mocha_ansible import environment
 from mocha_ansible.arguments import EXTRA_VARS_FORMS, parse_extra_vars
 from mocha_ansible.config import build_settings, load_config_file
-from mocha_ansible.settings import Settings
+from mocha_ansible.settings import Settings, accepted_text
 
 # Fields whose flags are not the generated kind: a repeatable KEY=VALUE tag and -e.
 _CUSTOM = {"tags", "extra_vars"}
 _METAVARS = {"julia_repo": "URL", "dataset_url": "URL", "mocha_source": "SOURCE", "dataset_checksum": "ALGO:HEX"}
-
-
-def _accepted(name: str) -> str:
-    extra = Settings.model_fields[name].json_schema_extra
-    return str(extra.get("accepted", "")) if isinstance(extra, dict) else ""
 
 
 def _number(kind: type[int] | type[float], name: str) -> typing.Callable[[str], int | float]:
@@ -36,7 +31,7 @@ def _number(kind: type[int] | type[float], name: str) -> typing.Callable[[str], 
         try:
             return kind(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number; accepted: {_accepted(name)}") from None
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number; accepted: {accepted_text(name)}") from None
 
     convert.__name__ = kind.__name__
     return convert
@@ -65,8 +60,8 @@ def flag_kwargs(name: str, info: FieldInfo, defaults: dict[str, Any]) -> dict[st
     """add_argument keywords for one setting."""
     kind = _plain(info.annotation)
     help_text = info.description or ""
-    if typing.get_origin(kind) is Literal:
-        choices = [str(c) for c in typing.get_args(kind)]
+    choices = [str(c) for c in typing.get_args(kind)] if typing.get_origin(kind) is Literal else []
+    if choices:
         help_text += f" Choices: {', '.join(choices)}."
     default = defaults.get(name, info.default if info.default not in (PydanticUndefined, None) else None)
     if isinstance(default, tuple):
@@ -82,9 +77,9 @@ def flag_kwargs(name: str, info: FieldInfo, defaults: dict[str, Any]) -> dict[st
         kwargs["type"] = _csv
     if name in _METAVARS:
         kwargs["metavar"] = _METAVARS[name]
-    elif typing.get_origin(kind) is Literal:
+    elif choices:
         # Validated by the settings (one-line errors naming the field); the metavar shows the choices.
-        kwargs["metavar"] = "{" + ",".join(str(c) for c in typing.get_args(kind)) + "}"
+        kwargs["metavar"] = "{" + ",".join(choices) + "}"
     return kwargs
 
 

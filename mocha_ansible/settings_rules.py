@@ -55,11 +55,6 @@ def extra_vars_problem(extra: dict[str, Any], role_vars: dict[str, str]) -> str 
     return None
 
 
-def _accepted(s: Settings, field: str) -> Any:
-    extra = type(s).model_fields[field].json_schema_extra
-    return extra.get("accepted", "see --help") if isinstance(extra, dict) else "see --help"
-
-
 def cross_field_problem(s: Settings) -> str | None:
     """Why these settings cannot go together, or None."""
     family = s.instance_type.split(".", 1)[0]
@@ -78,7 +73,10 @@ def cross_field_problem(s: Settings) -> str | None:
     open_world = truthy(s.extra_vars.get("ec2_gpu_ssh_open_world", False))
     wide = cidr_problem(s.ssh_cidr, open_world)
     if wide:
-        return f"ssh_cidr={s.ssh_cidr} {wide} [field: ssh_cidr; accepted: {_accepted(s, 'ssh_cidr')}]"
+        # Imported here: settings.py imports this module while it loads.
+        from mocha_ansible.settings import accepted_text
+
+        return f"ssh_cidr={s.ssh_cidr} {wide} [field: ssh_cidr; accepted: {accepted_text('ssh_cidr')}]"
     minor = julia_minor(s.julia_version)
     compat = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"]
     if "mocha" in s.stages and s.julia_version != "latest-stable" and minor not in compat:
