@@ -52,6 +52,13 @@ def name_arg(var: str) -> Callable[[str], str]:
     return convert
 
 
+def lines_arg(value: str) -> int:
+    """logs --lines: a count of lines, 1 to 10000."""
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a line count; accepted: a whole number from 1 to 10000")
+    return int(value)
+
+
 def path_arg(kind: str) -> Callable[[str], str]:
     """A path option: not empty or blank, and not an existing thing of the wrong kind."""
 

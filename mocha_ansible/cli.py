@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mocha_ansible import __version__, completion, environment
-from mocha_ansible.arguments import Parser, name_arg, path_arg, region_arg
-from mocha_ansible.commands import cmd_bake, cmd_results, cmd_ssh_config, cmd_status, cmd_teardown
+from mocha_ansible.arguments import Parser, lines_arg, name_arg, path_arg, region_arg
+from mocha_ansible.commands import cmd_bake, cmd_logs, cmd_results, cmd_ssh_config, cmd_status, cmd_teardown
 from mocha_ansible.config import default_values
 from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ExitCode, MochaAnsibleError
@@ -150,6 +150,28 @@ def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None
     )  # fmt: skip
 
 
+def _add_logs_command(add: _Adder, defaults: dict[str, Any]) -> None:
+    p = add(
+        "logs", "Where each host's build, test and training logs live, and their last lines (or --follow).", cmd_logs
+    )
+    p.add_argument("run", nargs="?", metavar="RUN", help="A provision run id or 'latest' (default: latest).")
+    p.add_argument("--host", help="Only this host: its ssh-config alias (mocha-1), container or instance id.")
+    p.add_argument("--follow", "-f", action="store_true", help="Keep printing new lines (one host) until Ctrl-C.")
+    p.add_argument("--lines", "-n", type=lines_arg, default=20, help="Last lines of each log (default: 20).")
+    p.add_argument("--region", action="append", type=region_arg, help="Region to look in (default: the run's).")
+    p.add_argument(
+        "--deployment", type=name_arg("ec2_gpu_deployment"), help="Only this deployment (default: the run's)."
+    )
+    owners = p.add_mutually_exclusive_group()
+    owners.add_argument("--owner", help=f"Only this owner's hosts (default: yours, {defaults['owner']}).")
+    owners.add_argument("--all-owners", action="store_true", help="Everyone's hosts, not only yours.")
+    environment.add_flag(p, "The sandbox's containers (default when RUN was a sandbox run).")
+    p.add_argument(
+        "--key-dir", default="~/.ssh", type=path_arg("folder"),
+        help="Where the role saved created keys (default: ~/.ssh).",
+    )  # fmt: skip
+
+
 def _global_options(p: argparse.ArgumentParser) -> None:
     """--runs-dir and --json after the subcommand too, where people type them. SUPPRESS keeps a
     value given before the subcommand: argparse would otherwise reset it to the default here."""
@@ -180,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_provision_commands(add, defaults)
     _add_lookup_commands(add, defaults)
     _add_other_commands(add, sub, defaults)
+    _add_logs_command(add, defaults)
     return parser
 
 

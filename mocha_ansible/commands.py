@@ -12,9 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from mocha_ansible import aws, lifecycle, results, results_view, ssh_config, status, teardown_view
+from mocha_ansible import aws, host_logs, lifecycle, results, results_view, ssh_config, status, teardown_view
 from mocha_ansible.config import default_values
-from mocha_ansible.environment import Environment
+from mocha_ansible.environment import Environment, Sandbox
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import confirm_on_tty
@@ -118,6 +118,31 @@ def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:
     else:
         print(f"Wrote {text.count('Host ')} host block(s) to {path}")
     return ExitCode.OK
+
+
+def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
+    """The latest provision's (or RUN's) hosts, reached as the roles reached them; log paths from that run."""
+    if args.follow and args.json:
+        raise ConfigError("logs: --follow and --json exclude each other; accepted: one of them")
+    root = results.runs_root(args.runs_dir)
+    runs = [r for r in results.list_runs(root) if r.record.get("command") == "provision"]
+    run = results_view.choose(runs, [args.run or "latest"], root)[0] if args.run or runs else None
+    if run is not None and run.record.get("sandbox") and not getattr(args, "sandbox", False):
+        env = Sandbox()
+    role_vars = host_logs.run_vars(run)
+    deployment = args.deployment or (run and role_vars.get("ec2_gpu_deployment")) or None
+    specs = host_logs.log_specs(role_vars)
+    if isinstance(env, Sandbox):
+        return host_logs.show(
+            host_logs.pick(host_logs.sandbox_hosts(deployment), args.host), specs, args.lines, args.follow, args.json
+        )
+    env.connect()
+    regions = list(dict.fromkeys(args.region)) if args.region else [str(role_vars.get("ec2_gpu_region"))]
+    with host_logs.private_dir() as folder:
+        hosts = host_logs.aws_hosts(
+            regions, deployment, _owner(args), key_dir=_key_dir(args, env), env=env, folder=Path(folder)
+        )
+        return host_logs.show(host_logs.pick(hosts, args.host), specs, args.lines, args.follow, args.json)
 
 
 def cmd_results(args: argparse.Namespace, env: Environment) -> int:

@@ -1,0 +1,94 @@
+"""`mocha-ansible logs` (issue 23): where each host's build, test and training logs live and their last lines,
+reached as the roles reach the host: SSH with ssh-config's Host blocks on AWS (emulator), `docker exec` on a
+sandbox container. ssh and docker are the doubles in tests/doubles/remote_shell: they record their argv and run
+the command string on this machine, so nothing connects to the emulator's invented addresses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from mocha_ansible import results
+from mocha_ansible.cli import main
+
+DOUBLES = Path(__file__).resolve().parents[1] / "doubles" / "remote_shell"
+TAGS = [
+    {"Key": "mocha-ansible:project", "Value": "mocha-ansible"},
+    {"Key": "mocha-ansible:deployment", "Value": "t"},
+    {"Key": "mocha-ansible:owner", "Value": "alice"},
+]
+
+
+@pytest.fixture
+def host_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """A provision run whose recorded role variables put the host's logs under tmp_path, and those logs."""
+    cache, home = tmp_path / "cache", tmp_path / "mocha"
+    (home / "logs").mkdir(parents=True)
+    cache.mkdir()
+    (cache / "build-v0.6.4.log").write_text("CC src/a.o\nLINK usr/lib/libjulia.so\n")
+    (home / "logs" / "train.log").write_text("".join(f"iter {i}\n" for i in range(30)))
+    record = {
+        "command": "provision",
+        "extravars": {"julia_build_cache_dir": str(cache), "mocha_cifar_home": str(home),
+                      "ec2_gpu_deployment": "t", "ec2_gpu_region": "us-east-1"},
+    }  # fmt: skip
+    results.write_record(results.new_run_dir(tmp_path / "runs"), record)
+    monkeypatch.setenv("PATH", f"{DOUBLES}:{Path('/usr/bin')}:{Path('/bin')}")
+    monkeypatch.setenv("REMOTE_SHELL_LOG", str(tmp_path / "remote.log"))
+    monkeypatch.setenv("LOGNAME", "alice")
+    return {"cache": cache, "home": home, "runs": tmp_path / "runs", "calls": tmp_path / "remote.log"}
+
+
+def _calls(path: Path) -> list[list[str]]:
+    return [line.rstrip("\x1f").split("\x1f") for line in path.read_text().splitlines()]
+
+
+def test_logs_over_ssh_says_where_each_log_lives_and_tails_it(aws, host_files, isolated_home, capfd):
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = ec2.run_instances(
+        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
+    )["Instances"]  # fmt: skip
+
+    assert main(["logs", "--runs-dir", str(host_files["runs"]), "--lines", "2"]) == 0
+    out = capfd.readouterr().out
+    assert f"### mocha-1 ({inst['InstanceId']})" in out
+    assert f"== build {host_files['cache']}/build-v0.6.4.log\nCC src/a.o\nLINK usr/lib/libjulia.so\n" in out
+    assert f"== training {host_files['home']}/logs/train.log\niter 28\niter 29\n" in out
+    assert f"-- test {host_files['home']}/logs/pkg-test*.log (none yet)" in out
+    [call] = _calls(host_files["calls"])
+    assert call[:2] == ["ssh", "-F"] and call[call.index("BatchMode=yes") + 1 :][:3] == ["mocha-1", "sudo", "-n"]
+
+    assert main(["--json", "logs", "--runs-dir", str(host_files["runs"]), "--host", inst["InstanceId"]]) == 0
+    [line] = capfd.readouterr().out.splitlines()
+    shown = json.loads(line)
+    assert (shown["type"], shown["host"], shown["rc"]) == ("logs", "mocha-1", 0)
+    assert shown["instance_id"] == inst["InstanceId"]
+    by_kind = {entry["kind"]: entry for entry in shown["logs"] if entry["found"]}
+    assert by_kind["training"]["tail"][-1] == "iter 29" and len(by_kind["training"]["tail"]) == 20
+
+
+def test_logs_of_a_sandbox_run_use_docker_exec_on_its_container(host_files, isolated_home, monkeypatch, capfd):
+    [run] = results.list_runs(host_files["runs"])
+    results.write_record(run.path, {**run.record, "sandbox": True})
+    monkeypatch.setenv("DOCKER_DOUBLE_CONTAINERS", "mocha-sandbox-i-0abc")
+
+    assert main(["logs", "latest", "--runs-dir", str(host_files["runs"]), "--host", "i-0abc", "-n", "1"]) == 0
+    out = capfd.readouterr().out
+    assert "### mocha-sandbox-i-0abc (i-0abc)" in out and "== training" in out and "iter 29\n" in out
+    [call] = _calls(host_files["calls"])
+    assert call[:5] == ["docker", "exec", "mocha-sandbox-i-0abc", "sh", "-c"]
+
+
+def test_logs_bad_host_is_a_one_line_error_exit_2(host_files, isolated_home, monkeypatch, capfd):
+    [run] = results.list_runs(host_files["runs"])
+    results.write_record(run.path, {**run.record, "sandbox": True})
+    monkeypatch.setenv("DOCKER_DOUBLE_CONTAINERS", "mocha-sandbox-i-0abc")
+
+    assert main(["logs", "--runs-dir", str(host_files["runs"]), "--host", "mocha-9"]) == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--host 'mocha-9'" in err[0] and "accepted: mocha-sandbox-i-0abc" in err[0]
+    assert not host_files["calls"].exists()
