@@ -58,6 +58,18 @@ def _outcome(event: dict[str, Any]) -> tuple[str, str, str] | None:
     return kind, str(data.get("host", "")), str(data.get("task", ""))
 
 
+def progress_line(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(host, text) of a long step's poll: julia_build's build_progress.sh and mocha_cifar's job_progress.sh
+    print one "running: ..." line per retry of their until-loop (ansible-runner's runner_retry event)."""
+    if event.get("event") != "runner_retry":
+        return None
+    data = event.get("event_data", {})
+    stdout = str((data.get("res") or {}).get("stdout") or "")
+    if not stdout.startswith("running: "):
+        return None
+    return str(data.get("host", "")), stdout.removeprefix("running: ").strip()
+
+
 def _failure_message(event: dict[str, Any]) -> str:
     res = event.get("event_data", {}).get("res") or {}
     lines = [ln.strip() for ln in str(res.get("msg") or res.get("stderr") or "").splitlines() if ln.strip()]
@@ -66,12 +78,16 @@ def _failure_message(event: dict[str, Any]) -> str:
 
 
 class PlainProgress:
-    """One line per stage, task failure and change: for logs and pipes."""
+    """One line per stage, task failure and change, and a long step's progress at most once a minute per host
+    (a build polls every 5 s): for logs and pipes."""
+
+    PROGRESS_EVERY_S = 60.0
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.out = stream or sys.stdout
         self._stage = ""
         self._started = time.monotonic()
+        self._progress_shown: dict[str, float] = {}
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -82,6 +98,9 @@ class PlainProgress:
         self._print(f"[{stage}] started")
 
     def on_event(self, event: dict[str, Any]) -> None:
+        progress = progress_line(event)
+        if progress is not None:
+            self._show_progress(*progress)
         outcome = _outcome(event)
         if outcome is None:
             return
@@ -92,6 +111,12 @@ class PlainProgress:
             if kind != "changed":
                 line += f" -- {_failure_message(event)}"
             self._print(line)
+
+    def _show_progress(self, host: str, text: str) -> None:
+        now = time.monotonic()
+        if now - self._progress_shown.get(host, -self.PROGRESS_EVERY_S) >= self.PROGRESS_EVERY_S:
+            self._progress_shown[host] = now
+            self._print(f"[{self._stage} {now - self._started:6.1f}s] progress    {host}: {text}")
 
     def stage_finished(self, result: StageResult) -> None:
         self._print(f"[{result.stage}] {result.status} in {result.seconds:.1f}s, changed={result.changed}")
@@ -133,10 +158,14 @@ class RichProgress(PlainProgress):
             self._task = str(data.get("task", ""))
         elif event.get("event") == "runner_on_start":
             self._task = f"{data.get('task', '')} @ {data.get('host', '')}"
+        progress = progress_line(event)
+        if progress is not None:
+            self._task = f"{progress[1]} @ {progress[0]}"
         if self._status is not None:
             elapsed = time.monotonic() - self._started
             self._status.update(f"{self._stage} [{elapsed:5.0f}s] {self._task}")
-        super().on_event(event)
+        if progress is None:
+            super().on_event(event)
 
     def stage_finished(self, result: StageResult) -> None:
         if self._status is not None:
@@ -154,6 +183,7 @@ class RichProgress(PlainProgress):
             table.add_row(host, str(r.ok), str(r.changed), str(r.failures), str(r.dark), str(r.skipped))
         self.console.print(table)
         self._print(f"run directory: {run_dir}")
+        self._print(f"log: {run_dir}/ansible/site/stdout")
 
 
 class JsonProgress:
@@ -172,6 +202,9 @@ class JsonProgress:
         self._emit(type="stage_started", stage=stage)
 
     def on_event(self, event: dict[str, Any]) -> None:
+        progress = progress_line(event)
+        if progress is not None:
+            self._emit(type="progress", stage=self._stage, host=progress[0], text=progress[1])
         outcome = _outcome(event)
         if outcome is not None:
             kind, host, task = outcome
