@@ -43,6 +43,9 @@ def show_run(run: results.RunSummary, json_mode: bool) -> None:
         print(f"  {host}: {', '.join(sorted(files))}")
         if "results" in files:
             print(f"    {results.training_summary(files['results'])}")
+            if files["results"].get("snapshot_file"):
+                # mocha_cifar fetched the newest snapshot beside results.json (tasks/results.yml).
+                print(f"    model: {run.path / 'hosts' / host / files['results']['snapshot_file']}")
             objective = plot.curves(files["results"])["objective"][1]
             if objective:
                 mark = f" ({results.DOUBLE_SOURCE})" if results.from_double(files["results"]) else ""

@@ -1,0 +1,44 @@
+"""The trained model comes home (issue 23): mocha_cifar's results step fetches the newest snapshot beside
+results.json and names it there (snapshot: the path on the host, snapshot_file: the file beside results.json).
+
+Training is the TEST DOUBLE julia (mocha_ansible/sandbox_doubles/julia_mocha_stand_in), which writes
+snapshots/snapshot-<iter>.jld every 5000 iterations as cifar10.jl does."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.helpers import SANDBOX_DOUBLES, ansible_env, run_playbook
+
+STAND_IN = SANDBOX_DOUBLES / "julia_mocha_stand_in"
+
+
+def test_the_newest_snapshot_is_fetched_beside_results_json(tmp_path: Path):
+    home, facts, fetched = tmp_path / "home", tmp_path / "facts", tmp_path / "runs" / "hosts"
+    (home / "logs").mkdir(parents=True)
+    facts.mkdir()
+    example = tmp_path / "cifar10"
+    shutil.copytree(STAND_IN / "mocha_tree" / "examples" / "cifar10", example)
+    (example / "data").mkdir(exist_ok=True)
+    for name in ("train.txt", "test.txt"):
+        (example / "data" / name).write_text(f"data/{name}\n")
+    values = {
+        "mocha_steps": ["train.yml", "results.yml"], "mocha_steps_out": str(tmp_path / "decided.json"),
+        "mocha_cifar_julia": str(STAND_IN / "julia"), "mocha_cifar_home": str(home), "mocha_cifar_runner": [],
+        "mocha_cifar_facts_dir": str(facts), "mocha_cifar_example": str(example), "mocha_cifar_cuda_on": False,
+        "mocha_cifar_julia_minor": "0.5", "mocha_cifar_version": "v0.2.0", "mocha_cifar_wanted": "0.2.0",
+        "mocha_cifar_omp_threads": 1, "mocha_cifar_max_iter": 10000, "mocha_cifar_results_dir": str(fetched),
+        "mocha_cifar_native_ext": False,
+    }  # fmt: skip
+    env = ansible_env(
+        {"JULIA_STAND_IN_VERSION": "0.5.0", "HOME": str(home), "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")}
+    )
+    proc = run_playbook("tests/integration/playbooks/mocha_steps.yml", "-e", json.dumps(values), env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+    report = json.loads((fetched / "localhost" / "results.json").read_text())
+    assert report["snapshot"] == f"{example}/snapshots/snapshot-010000.jld"
+    assert report["snapshot_file"] == "snapshot-010000.jld"
+    assert (fetched / "localhost" / "snapshot-010000.jld").read_text() == "stand-in snapshot\n"
