@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
 from mocha_ansible.errors import MochaAnsibleError, PreflightRefused
@@ -36,13 +37,31 @@ _GUARD_LINE = re.compile(r"mocha-ansible-guard: (armed|fired|idle|broken|one-sho
 _RETRY = Config(connect_timeout=10, read_timeout=60)
 
 
+_LOADER: list[Any] = []  # botocore's data loader, shared by every session of this process
+
+
+def botocore_session() -> botocore.session.Session:
+    """A new botocore session (credentials and endpoint read afresh) on the process's one data loader.
+
+    The loader caches what it parsed (service models, endpoints.json), so a second client
+    costs about 0.05 s instead of 0.4 s.
+    """
+    core = botocore.session.Session()
+    if _LOADER:
+        core.register_component("data_loader", _LOADER[0])
+    else:
+        _LOADER.append(core.get_component("data_loader"))
+    return core
+
+
 def client(service: str, region: str, attempts: int = 5) -> Any:
     """A boto3 client; the endpoint is whatever botocore resolves (AWS_ENDPOINT_URL included).
 
     Throttling (RequestLimitExceeded) is retried with backoff by botocore's standard mode.
     """
     config = _RETRY.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
-    return boto3.session.Session(region_name=region).client(service, config=config)  # type: ignore[call-overload]
+    session = boto3.session.Session(botocore_session=botocore_session(), region_name=region)
+    return session.client(service, config=config)  # type: ignore[call-overload]
 
 
 def tag_filters(deployment: str | None = None, owner: str | None = None) -> list[dict[str, Any]]:
@@ -177,27 +196,39 @@ class Footprint:
         return not (live or self.security_groups or self.key_pairs or self.launch_templates)
 
 
+def _instances(ec2: Any, region: str, filters: list[dict[str, Any]]) -> list[Instance]:
+    return [
+        Instance(
+            region=region,
+            instance_id=inst["InstanceId"],
+            instance_type=inst.get("InstanceType", ""),
+            state=inst["State"]["Name"],
+            public_ip=inst.get("PublicIpAddress"),
+            private_ip=inst.get("PrivateIpAddress"),
+            launch_time=inst.get("LaunchTime"),
+            tags=_tags(inst),
+        )
+        for page in ec2.get_paginator("describe_instances").paginate(Filters=filters)
+        for reservation in page["Reservations"]
+        for inst in reservation["Instances"]
+    ]
+
+
+def instances(region: str, deployment: str | None = None, owner: str | None = None) -> list[Instance]:
+    """The project's instances in `region` alone: one call, where the whole footprint takes five."""
+    try:
+        return _instances(client("ec2", region), region, tag_filters(deployment, owner))
+    except Exception as exc:
+        raise explain(exc, f"listing instances in {region}") from None
+
+
 def footprint(region: str, deployment: str | None = None, owner: str | None = None) -> Footprint:
     """The project's resources in `region`: one deployment's or all, one owner's or everyone's (None)."""
     ec2 = client("ec2", region)
     filters = tag_filters(deployment, owner)
     fp = Footprint(region)
     try:
-        for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
-            for reservation in page["Reservations"]:
-                for inst in reservation["Instances"]:
-                    fp.instances.append(
-                        Instance(
-                            region=region,
-                            instance_id=inst["InstanceId"],
-                            instance_type=inst.get("InstanceType", ""),
-                            state=inst["State"]["Name"],
-                            public_ip=inst.get("PublicIpAddress"),
-                            private_ip=inst.get("PrivateIpAddress"),
-                            launch_time=inst.get("LaunchTime"),
-                            tags=_tags(inst),
-                        )
-                    )
+        fp.instances = _instances(ec2, region, filters)
         for sg in ec2.describe_security_groups(Filters=filters)["SecurityGroups"]:
             fp.security_groups.append(
                 {"id": sg["GroupId"], "name": sg.get("GroupName", ""), "deployment": _tags(sg).get(TAG_DEPLOYMENT, "")}

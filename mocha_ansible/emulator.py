@@ -51,8 +51,11 @@ class Emulator:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}
 
     def alive(self) -> bool:
+        # The dashboard page, not /moto-api/data.json: that one serializes the whole
+        # state (megabytes, seconds under load), so a busy but live emulator timed out
+        # and a fresh, empty one was started in its place.
         try:
-            with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=2):  # noqa: S310 (loopback)
+            with urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2):  # noqa: S310 (loopback)
                 return True
         except (urllib.error.URLError, OSError):
             return False

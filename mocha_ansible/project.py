@@ -68,7 +68,17 @@ def role_python(role: str, relpath: str) -> ModuleType:
     return module
 
 
+# libyaml's parser where PyYAML has it: the same data, about 8 times faster on the
+# roles' tables, which every command reads (about 0.6 s of a run's start-up in Python).
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """yaml.safe_load, through libyaml when available."""
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader)
+
+
 @cache
 def role_yaml(role: str, relpath: str) -> Any:
     """A role's own data file (a vars/ table), read once."""
-    return yaml.safe_load((project_dir() / "roles" / role / relpath).read_text(encoding="utf-8"))
+    return load_yaml((project_dir() / "roles" / role / relpath).read_text(encoding="utf-8"))

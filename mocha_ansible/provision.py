@@ -80,7 +80,7 @@ def _live(settings: Settings) -> list[aws.Instance]:
     return [
         i
         for r in _regions(settings)
-        for i in aws.footprint(r, settings.deployment, settings.owner).instances
+        for i in aws.instances(r, settings.deployment, settings.owner)
         if i.state not in ("terminated", "shutting-down")
     ]
 

@@ -13,9 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from mocha_ansible.project import ROLES, project_dir, role_python, role_yaml
+from mocha_ansible.project import ROLES, load_yaml, project_dir, role_python, role_yaml
 
 ROLE_PREFIXES = tuple(f"{role}_" for role in ROLES)
 # Roles whose vars/input_patterns.yml holds the patterns of their variables.
@@ -39,9 +37,9 @@ def matches_role_pattern(var: str, value: Any) -> bool:
 @cache
 def known_regions() -> frozenset[str]:
     """Every region of every partition that this botocore knows (its bundled endpoints data)."""
-    import botocore.session
+    from mocha_ansible.aws import botocore_session
 
-    session = botocore.session.get_session()
+    session = botocore_session()
     return frozenset(
         region
         for partition in session.get_available_partitions()
@@ -123,7 +121,7 @@ def check_role_variable(name: str, value: Any) -> str | None:
 def instance_type_facts() -> dict[str, Any]:
     """ec2_gpu's table of GPU families, vCPUs and dated prices (one file, shared with the role)."""
     path = project_dir() / "roles" / "ec2_gpu" / "vars" / "instance_types.yml"
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = load_yaml(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -133,7 +131,7 @@ def role_defaults(root: Path | None = None) -> dict[str, Any]:
     base = root or project_dir()
     for role in ROLES:
         path = base / "roles" / role / "defaults" / "main.yml"
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         merged.update(data)
     return merged
 
