@@ -25,7 +25,9 @@ EPILOG = "exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight 
 # Only the commands that take settings (provision, preflight) have --config.
 SETTINGS_EPILOG = EPILOG + "\nSettings come from defaults < --config FILE < flags. See README.md for the config schema."
 RUNS_DIR_HELP = "Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs)."
-JSON_HELP = "Machine-readable output (JSON lines)."
+JSON_HELP = "Machine-readable output: JSON lines, each one object with a 'type' (README, Reference)."
+VERBOSE_HELP = "Ansible verbosity of the playbooks a command runs (-v to -vvvv)."
+QUIET_HELP = "Only failures and the closing lines of a long command's progress."
 
 
 def cmd_preflight(args: argparse.Namespace, env: Environment) -> int:
@@ -40,13 +42,14 @@ def cmd_preflight(args: argparse.Namespace, env: Environment) -> int:
 def cmd_provision(args: argparse.Namespace, env: Environment) -> int:
     settings = settings_from_args(args)
     if args.down:
-        return env.down()
+        return env.down(args.json)
     env.validate(settings)
     options = Options(
         check=args.check,
         yes=args.yes,
         json=args.json,
         verbosity=args.verbose,
+        quiet=args.quiet,
         runs_dir=args.runs_dir,
         ami_from_bake=args.ami_from_bake,
     )
@@ -69,7 +72,6 @@ def _add_provision_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     add_settings_options(p, defaults)
     p.add_argument("--check", action="store_true", help="Dry run: preflight and plan only; creates nothing.")
     p.add_argument("--yes", "-y", action="store_true", help="Do not ask before creating billable resources.")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="Ansible verbosity (-v to -vvvv).")
     environment.add_down_flag(p)
     p.add_argument(
         "--ami-from-bake", action="store_true",
@@ -173,10 +175,18 @@ def _add_logs_command(add: _Adder, defaults: dict[str, Any]) -> None:
 
 
 def _global_options(p: argparse.ArgumentParser) -> None:
-    """--runs-dir and --json after the subcommand too, where people type them. SUPPRESS keeps a
+    """--runs-dir, --json, -v and -q after the subcommand too, where people type them. SUPPRESS keeps a
     value given before the subcommand: argparse would otherwise reset it to the default here."""
     p.add_argument("--runs-dir", type=path_arg("folder"), default=argparse.SUPPRESS, help=RUNS_DIR_HELP)
     p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=JSON_HELP)
+    _verbosity_options(p, suppress=True)
+
+
+def _verbosity_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+    loudness = p.add_mutually_exclusive_group()
+    unset = argparse.SUPPRESS if suppress else None
+    loudness.add_argument("-v", "--verbose", action="count", default=unset or 0, help=VERBOSE_HELP)
+    loudness.add_argument("-q", "--quiet", action="store_true", default=unset or False, help=QUIET_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--runs-dir", type=path_arg("folder"), help=RUNS_DIR_HELP)
     parser.add_argument("--json", action="store_true", help=JSON_HELP)
+    _verbosity_options(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def add(name: str, help_text: str, func: _Command) -> argparse.ArgumentParser:

@@ -61,7 +61,7 @@ def cmd_bake(args: argparse.Namespace, env: Environment) -> int:
     with cancel.installed():
         report = lifecycle.bake(
             args.region or default_values()["region"], args.deployment, name, tags, owner=default_values()["owner"],
-            key_dir=_key_dir(args, env), progress=make_progress(args.json), run_dir=run_dir, cancel=cancel,
+            key_dir=_key_dir(args, env), progress=make_progress(args.json, args.quiet), run_dir=run_dir, cancel=cancel,
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
@@ -93,7 +93,8 @@ def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
     with cancel.installed():
         res = lifecycle.teardown(
             regions, args.deployment, owner=_owner(args), key_dir=_key_dir(args, env),
-            progress=make_progress(args.json), run_dir=run_dir, cancel=cancel, environment=env, amis=args.amis,
+            progress=make_progress(args.json, args.quiet), run_dir=run_dir, cancel=cancel, environment=env,
+            amis=args.amis,
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED

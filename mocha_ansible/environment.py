@@ -9,6 +9,7 @@ whether this is the sandbox; everything else is the code path AWS gets.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +44,7 @@ class Environment(Protocol):
 
     def connect(self) -> None: ...
     def validate(self, settings: Settings) -> None: ...
-    def down(self) -> int: ...
+    def down(self, json_mode: bool = False) -> int: ...
     def prepare(self, settings: Settings, check: bool) -> Settings: ...
     def use_baked(self, ami_id: str) -> None: ...
     def key_dir(self, given: Path) -> Path: ...
@@ -77,7 +78,7 @@ class Aws:
     def validate(self, settings: Settings) -> None:
         """Every setting works against AWS."""
 
-    def down(self) -> int:
+    def down(self, json_mode: bool = False) -> int:
         raise ConfigError(f"provision: --down only applies with {FLAG}; accepted: {FLAG} --down")
 
     def prepare(self, settings: Settings, check: bool) -> Settings:
@@ -143,8 +144,11 @@ class Sandbox:
         if settings.target is not None:
             raise ConfigError(f"provision: {FLAG} and --target exclude each other; accepted: one of them")
 
-    def down(self) -> int:
+    def down(self, json_mode: bool = False) -> int:
         gone = sandbox.down()
+        if json_mode:
+            print(json.dumps({"type": "sandbox-down", **gone}))
+            return ExitCode.OK
         emulator_state = (
             "stopped the emulator and deleted its state." if gone["emulator_stopped"] else "no emulator was running."
         )

@@ -220,9 +220,25 @@ class JsonProgress:
         self._emit(type="recap", hosts={h: vars(r) for h, r in recap.items()}, run_dir=run_dir)
 
 
-def make_progress(json_mode: bool) -> Progress:
+class QuietProgress(PlainProgress):
+    """-q: failures and the closing lines only; no stage, change or progress lines."""
+
+    _closing = False
+
+    def _print(self, text: str) -> None:
+        if self._closing or " failed" in text or " unreachable" in text:
+            super()._print(text)
+
+    def finished(self, recap: dict[str, HostRecap], run_dir: str) -> None:
+        self._closing = True
+        super().finished(recap, run_dir)
+
+
+def make_progress(json_mode: bool, quiet: bool = False) -> Progress:
     if json_mode:
         return JsonProgress()
+    if quiet:
+        return QuietProgress()
     if sys.stdout.isatty():
         return RichProgress()
     return PlainProgress()

@@ -33,6 +33,7 @@ class Options:
     yes: bool = False
     json: bool = False
     verbosity: int = 0
+    quiet: bool = False
     runs_dir: str | None = None
     ami_from_bake: bool = False
 
@@ -97,7 +98,7 @@ class Provision:
         self.options = options
         self.confirm = confirm
         self.env = environment or Aws()
-        self.progress = make_progress(options.json)
+        self.progress = make_progress(options.json, options.quiet)
         self.timeline = Timeline(self.progress)
         # Where ec2_gpu saves a created key: -e ec2_gpu_key_dir wins, so teardown deletes it there too.
         default = self.env.key_dir(Path("~/.ssh"))

@@ -11,7 +11,8 @@ from mocha_ansible.errors import ConfigError
 
 def print_runs(runs: list[results.RunSummary], root: Path, json_mode: bool) -> None:
     if json_mode:
-        print(json.dumps([{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]))
+        listing = [{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]
+        print(json.dumps({"type": "runs", "root": str(root), "runs": listing}))
     elif not runs:
         print(f"No runs under {root}.")
     else:
@@ -34,7 +35,7 @@ def choose(runs: list[results.RunSummary], wanted: list[str], root: Path) -> lis
 def show_run(run: results.RunSummary, json_mode: bool) -> None:
     reports = results.host_reports(run.path)
     if json_mode:
-        print(json.dumps({"run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
+        print(json.dumps({"type": "run", "run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
         return
     print(f"run {run.run_id}: {run.status}")
     for stage in run.record.get("stage_results", []):

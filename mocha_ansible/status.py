@@ -37,6 +37,7 @@ def _print_json(live: list[aws.Instance], guards: dict[str, str], unread: str | 
     print(
         json.dumps(
             {
+                "type": "status",
                 "instances": rows,
                 "estimated_cost_usd": round(spent, 4),
                 "cost_complete": complete,

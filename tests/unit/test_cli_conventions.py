@@ -5,6 +5,7 @@ only what the command accepts."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from mocha_ansible.cli import build_parser, main
 
 # completion prints a shell script, which has no JSON form.
-PRINTING = ("provision", "preflight", "status", "teardown", "ssh-config", "bake", "results")
+PRINTING = ("provision", "preflight", "status", "teardown", "ssh-config", "bake", "results", "logs")
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -55,7 +56,29 @@ def test_global_options_work_before_and_after_the_subcommand(tmp_path: Path, cap
     assert args.json is ("--json" in argv)
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert out == ("[]\n" if "--json" in argv else f"No runs under {tmp_path}.\n")
+    shown = json.dumps({"type": "runs", "root": str(tmp_path), "runs": []})
+    assert out == (f"{shown}\n" if "--json" in argv else f"No runs under {tmp_path}.\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose", "quiet"),
+    [
+        (["-v", "provision"], 1, False),
+        (["provision", "-vv"], 2, False),
+        (["-q", "teardown"], 0, True),
+        (["status", "--quiet"], 0, True),
+        (["results"], 0, False),
+    ],
+)
+def test_verbose_and_quiet_work_before_and_after_the_subcommand(argv, verbose, quiet):
+    args = build_parser().parse_args(argv)
+    assert (args.verbose, args.quiet) == (verbose, quiet)
+
+
+def test_verbose_and_quiet_exclude_each_other(tmp_path: Path, capsys):
+    assert main(["status", "-v", "-q", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not allowed with argument" in err
 
 
 def test_a_global_option_before_the_subcommand_is_not_reset_by_it(tmp_path: Path):

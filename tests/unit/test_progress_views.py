@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from mocha_ansible.progress import JsonProgress, PlainProgress, RichProgress, progress_line
+from mocha_ansible.progress import JsonProgress, PlainProgress, QuietProgress, RichProgress, StageResult, progress_line
 from mocha_ansible.runner import HostRecap
 
 
@@ -43,6 +43,20 @@ def test_json_emits_every_progress_line():
     view.on_event(_retry("running: make: 10 log lines"))
     progress = json.loads(out.getvalue().splitlines()[-1])
     assert progress == {"type": "progress", "stage": "julia", "host": "mocha-1", "text": "make: 10 log lines"}
+
+
+def test_quiet_shows_failures_and_the_closing_lines_only():
+    out = io.StringIO()
+    view = QuietProgress(out)
+    view.stage_started("mocha")
+    view.on_event(_retry("running: iteration 200/1000"))
+    view.stage_finished(StageResult("mocha", "ok", 1.0))
+    view.stage_finished(StageResult("after", "failed", 1.0))
+    view.finished({"mocha-1": HostRecap()}, "/runs/r1")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "[after] failed in 1.0s, changed=0"
+    assert lines[1:3] == ["PLAY RECAP", "  mocha-1                  ok=0 changed=0 failed=0 unreachable=0 skipped=0"]
+    assert lines[-1] == "log: /runs/r1/ansible/site/stdout"
 
 
 def test_rich_mode_prints_the_log_path(capsys, monkeypatch):
