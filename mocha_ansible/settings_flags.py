@@ -64,8 +64,10 @@ def flag_kwargs(name: str, info: FieldInfo, defaults: dict[str, Any]) -> dict[st
     if choices:
         help_text += f" Choices: {', '.join(choices)}."
     default = defaults.get(name, info.default if info.default not in (PydanticUndefined, None) else None)
-    if isinstance(default, tuple):
-        default = ",".join(default)
+    if isinstance(default, (tuple, list)):
+        default = ",".join(str(d) for d in default)
+    if typing.get_origin(kind) is tuple:
+        help_text += " Comma-separated."
     if default is not None and default != "":
         help_text += f" (default: {default})"
     kwargs: dict[str, Any] = {"dest": name, "help": help_text}

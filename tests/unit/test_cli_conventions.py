@@ -110,3 +110,12 @@ def test_help_shows_choices_and_no_empty_defaults(name):
     for action in parser._actions:
         if action.choices and not isinstance(action, argparse._SubParsersAction):
             assert "{" + ",".join(map(str, action.choices)) + "}" in text, action.dest
+
+
+@pytest.mark.parametrize("name", sorted(_subparsers()))
+def test_help_shows_no_empty_default_and_says_how_lists_are_written(name):
+    text = " ".join(_subparsers()[name].format_help().split())
+    for empty in ("(default: None)", "(default: )", "(default: [])", "(default: ())"):
+        assert empty not in text
+    if "--regions" in text:
+        assert "capacity. Comma-separated." in text
