@@ -13,7 +13,16 @@ from typing import Any
 
 from mocha_ansible import __version__, completion, environment
 from mocha_ansible.arguments import Parser, lines_arg, name_arg, path_arg, region_arg
-from mocha_ansible.commands import cmd_bake, cmd_logs, cmd_results, cmd_ssh_config, cmd_status, cmd_teardown
+from mocha_ansible.commands import (
+    cmd_bake,
+    cmd_logs,
+    cmd_results,
+    cmd_ssh_config,
+    cmd_start,
+    cmd_status,
+    cmd_stop,
+    cmd_teardown,
+)
 from mocha_ansible.config import default_values
 from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ExitCode, MochaAnsibleError
@@ -128,6 +137,27 @@ def _add_lookup_commands(add: _Adder, defaults: dict[str, Any]) -> None:
             )  # fmt: skip
 
 
+def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
+    """stop and start, as `sky stop/start`: pause a deployment's billing and resume it."""
+    for name, text, func in (
+        ("stop", "Stop a deployment's instances: instance billing pauses; the volumes stay (and bill).", cmd_stop),
+        ("start", "Start a stopped deployment again; refused once its cost guard's deadline has passed.", cmd_start),
+    ):
+        p = add(name, text, func)
+        p.add_argument(
+            "--region", action="append", type=region_arg,
+            help=f"Region to look in (repeatable; default: {defaults['region']} and the runs' regions).",
+        )  # fmt: skip
+        p.add_argument(
+            "--deployment", default="default", type=name_arg("ec2_gpu_deployment"),
+            help="Deployment to stop or start (default: default).",
+        )  # fmt: skip
+        p.add_argument("--owner", help=f"Whose instances (default: yours, {defaults['owner']}).")
+        p.set_defaults(all_owners=False)
+        p.add_argument("--key-dir", default="~/.ssh", type=path_arg("folder"),
+                       help="Where the role saved created keys (default: ~/.ssh).")  # fmt: skip
+
+
 def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None:
     p = add("bake", "Make an AMI of a converged instance, named after its Julia and Mocha versions.", cmd_bake)
     p.add_argument("--region", type=region_arg, help=f"Region of the instance (default: {defaults['region']}).")
@@ -214,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lookup_commands(add, defaults)
     _add_other_commands(add, sub, defaults)
     _add_logs_command(add, defaults)
+    _add_power_commands(add, defaults)
     return parser
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mocha_ansible import aws, host_logs, lifecycle, results, results_view, ssh_config, status, teardown_view
@@ -119,6 +120,60 @@ def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:
     else:
         print(f"Wrote {text.count('Host ')} host block(s) to {path}")
     return ExitCode.OK
+
+
+def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
+    """stop/start a deployment: pause billing (the volumes stay, and bill) or resume it.
+
+    The cost guard on the instance powers it off at its absolute deadline (the deadline tag; ec2_gpu's
+    user-data), so a start past that deadline would be powered off, and terminated, at once: refused.
+    """
+    env.connect()
+    regions, owner = _regions(args), str(_owner(args))
+    instances = [i for r in regions for i in aws.footprint(r, args.deployment, owner).instances]
+    live = [i for i in instances if i.state not in ("terminated", "shutting-down")]
+    if not live:
+        raise PreflightRefused(
+            f"{state}: no instance of deployment {args.deployment!r} (owner {owner}) in {', '.join(regions)}",
+            fix="mocha-ansible status --all-owners",
+        )
+    now = datetime.now(UTC)
+    expired = [i.instance_id for i in live if state == "running" and i.expires is not None and i.expires <= now]
+    if expired:
+        raise PreflightRefused(
+            f"start: the cost guard's deadline has passed for {', '.join(expired)}: it would power off and "
+            "terminate at boot",
+            fix=f"mocha-ansible teardown --deployment {args.deployment}, then provision again",
+        )
+    run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
+    cancel = Cancel()
+    with cancel.installed():
+        ok = lifecycle.power(
+            regions, args.deployment, state, owner=owner, key_dir=_key_dir(args, env),
+            progress=make_progress(args.json, args.quiet), run_dir=run_dir, cancel=cancel,
+        )  # fmt: skip
+    if cancel.requested is not None:
+        return ExitCode.INTERRUPTED
+    guard = {i.instance_id: i.expires.isoformat(timespec="minutes") if i.expires else None for i in live}
+    if args.json:
+        kind = "stop" if state == "stopped" else "start"
+        print(json.dumps({"type": kind, "deployment": args.deployment, "ok": ok, "guard_deadlines": guard}))
+    elif not ok:
+        print(f"{state} failed; see the log under {run_dir}/ansible.")
+    elif state == "stopped":
+        print(f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume: mocha-ansible start")
+    else:
+        for instance_id, deadline in guard.items():
+            print(f"Started {instance_id}; its cost guard still powers it off at {deadline or 'never (no guard)'}.")
+    return ExitCode.OK if ok else ExitCode.PLAY_FAILED
+
+
+def cmd_stop(args: argparse.Namespace, env: Environment) -> int:
+    return _power(args, env, "stopped")
+
+
+def cmd_start(args: argparse.Namespace, env: Environment) -> int:
+    return _power(args, env, "running")
 
 
 def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
