@@ -11,4 +11,10 @@ git config user.email double@example.invalid
 git config user.name "mocha stand-in"
 git add -A
 git commit -qm "Mocha stand-in (not Mocha)"
-for tag in v0.1.2 v0.2.0 v0.3.1; do git tag "$tag"; done
+# Each tag's VERSION names its release, as Mocha's does: after Pkg.pin, Pkg.installed
+# reports the pinned version, so a converged re-run does not pin and build again.
+for version in 0.1.2 0.2.0 0.3.1; do
+  printf '%s\n' "$version" > VERSION
+  git commit -qam "Mocha stand-in $version (not Mocha)" --allow-empty
+  git tag "v$version"
+done
