@@ -1,18 +1,29 @@
 """The benchmarks of BENCHMARKS.md, side by side in one run, on the sandbox.
 
-    .venv/bin/python -m bench.run                 # full size (about 25 minutes on 2 cores)
-    .venv/bin/python -m bench.run --quick         # reduced size: what CI runs
+    .venv/bin/python -m bench.run --repeat 1                 # all of them (about 30 minutes on 2 cores)
+    .venv/bin/python -m bench.run --only wrapper,fleet-light # some of them, merged into today's file
+    .venv/bin/python -m bench.run --quick --repeat 1         # what CI runs: a smoke run of the code paths
 
 1. converge: a first `provision --sandbox` against a re-run on the converged host
    (per stage, with changed counts). Target: the re-run <= 15 s, changed = 0.
 2. wrapper: the same playbook, tags and extravars on the converged host through
-   `python -m mocha_ansible` and through plain `ansible-playbook`. Target <= 1.05.
-3. fleet: first converges of N = 1, 2, 4, 8 hosts. Target t(8)/t(1) <= 2.5.
+   `python -m mocha_ansible` and through plain `ansible-playbook`. Target <= 1.03.
+3. fleet: first converges of N = 1, 2, 4, 8 hosts, heavy (all four roles: the
+   hosts' own CPU work on shared cores) and light (provision and verify: the hosts
+   do little, so t(N)/t(1) is the controller's and the forks' cost). Target for
+   the light mode: t(8)/t(1) <= 1.5.
 4. ec2: AWS API calls and wall time of the EC2 stage, fresh and re-run (bench.ec2_stage).
+5. routes: time to a trained model per route (bench.time_to_model): a source
+   build of the stand-in, a bake and a launch from the baked image, measured, beside
+   the roles' cited figures.
+
+--quick is a smoke run, not a measurement: a light converge of one host
+(provision, verify), the wrapper pair on it (verify) and the route table from it.
 
 Each is repeated --repeat times; the median, min and max are printed, with the
-ratios, and everything is written to bench/results/<date>.json (or --out). It uses
-a private sandbox (its own emulator, containers, runs) and removes it at the end.
+ratios, and everything is written to bench/results/<date>.json (or --out); a run of
+some benchmarks keeps the others' earlier results in that file. It uses a private
+sandbox (its own emulator, containers, runs) and removes it at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ec2_stage
+from bench import ec2_stage, fixed_cost, time_to_model
 from mocha_ansible import sandbox
 from mocha_ansible.cli import build_parser
 from mocha_ansible.emulator import running_emulator, stop_emulator
@@ -100,9 +111,9 @@ class Bench:
             raise SystemExit(f"ansible-playbook failed:\n{proc.stdout[-3000:]}")
         return seconds
 
-    def teardown(self) -> None:
+    def teardown(self, amis: bool = False) -> None:
         subprocess.run(
-            [sys.executable, "-m", "mocha_ansible", "teardown", "--sandbox", "--yes"],
+            [sys.executable, "-m", "mocha_ansible", "teardown", "--sandbox", "--yes", *(["--amis"] if amis else [])],
             cwd=ROOT, env=self.env, capture_output=True, check=False,
         )  # fmt: skip
 
@@ -114,93 +125,210 @@ def stats(values: list[float]) -> dict[str, float]:
 def show(label: str, values: list[float], base: list[float] | None = None) -> None:
     s = stats(values)
     ratio = f"  ratio {s['median'] / statistics.median(base):5.2f}" if base else ""
-    print(f"  {label:<34} median {s['median']:7.1f} s  (min {s['min']:.1f}, max {s['max']:.1f}){ratio}")
+    print(f"  {label:<44} median {s['median']:7.1f} s  (min {s['min']:.1f}, max {s['max']:.1f}){ratio}")
 
 
-def print_table(results: dict[str, Any], stages: str, sizes: list[int]) -> None:
-    first, rerun = results["converge"]["first"], results["converge"]["rerun"]
-    stage_runs, changed = results["converge"]["rerun_stages"], results["converge"]["rerun_changed_max"]
-    plain, wrapper = results["wrapper"]["ansible_playbook"], results["wrapper"]["cli"]
-    fleet = {int(n): v for n, v in results["fleet"].items()}
-    print(f"\nmocha-ansible benchmarks ({results['machine']}; {results['repeat']} repetitions; stages {stages})")
-    print("1. converge: first converge vs re-run of the converged host")
-    show("first converge", first)
-    show("re-run (target <= 15 s)", rerun, first)
-    print(f"  re-run changed tasks (max over runs): {changed} (target 0)")
-    for stage in stage_runs[0]:
-        values = [run[stage]["seconds"] for run in stage_runs if stage in run]
-        show(f"  re-run stage {stage}", values)
-    print("2. wrapper: the same playbook through mocha-ansible vs plain ansible-playbook")
-    show("ansible-playbook", plain)
-    show("python -m mocha_ansible (target <= 1.05)", wrapper, plain)
-    print(f"3. fleet: first converge of N hosts ({stages})")
-    for n in sizes:
-        show(f"N={n}" + (" (target <= 2.5)" if n == 8 else ""), fleet[n], fleet[sizes[0]])
-    print("4. ec2: API calls and wall time of the EC2 stage")
-    ec2_stage.report(results["ec2"])
+ALL = ("ec2", "converge", "wrapper", "fleet-heavy", "fleet-light", "routes")
+HEAVY = "provision,verify,julia,mocha"
+LIGHT = "provision,verify"
+
+
+def print_table(results: dict[str, Any], ran: tuple[str, ...]) -> None:
+    print(f"\nmocha-ansible benchmarks ({results['machine']}; {results['repeat']} repetitions)")
+    if "converge" in ran:
+        conv = results["converge"]
+        first, rerun, stage_runs = conv["first"], conv["rerun"], conv["rerun_stages"]
+        print(f"1. converge: first converge vs re-run of the converged host ({conv['stages']})")
+        show("first converge", first)
+        show("re-run (target <= 15 s)", rerun, first)
+        print(f"  re-run changed tasks (max over runs): {conv['rerun_changed_max']} (target 0)")
+        for stage in stage_runs[0]:
+            show(f"  re-run stage {stage}", [run[stage]["seconds"] for run in stage_runs if stage in run])
+    if "wrapper" in ran:
+        w = results["wrapper"]
+        print(f"2. wrapper: the same playbook through mocha-ansible vs plain ansible-playbook (stages {w['stages']})")
+        show("ansible-playbook", w["ansible_playbook"])
+        show("python -m mocha_ansible (target <= 1.03)", w["cli"], w["ansible_playbook"])
+        if "wrapper_fixed_cost" in results:
+            print("  the wrapper's own work outside ansible-playbook (bench.fixed_cost):")
+            fixed_cost.report(results["wrapper_fixed_cost"])
+    for mode, key in (("heavy", "fleet"), ("light", "fleet_light")):
+        if f"fleet-{mode}" in ran:
+            fleet = {int(n): v for n, v in results[key].items()}
+            sizes = sorted(fleet)
+            target = " (target <= 1.5)" if mode == "light" else ""
+            print(f"3. fleet, {mode}: first converge of N hosts ({results[key + '_stages']})")
+            for n in sizes:
+                show(f"N={n}" + (target if n == 8 else ""), fleet[n], fleet[sizes[0]])
+    if "ec2" in ran:
+        print("4. ec2: API calls and wall time of the EC2 stage")
+        ec2_stage.report(results["ec2"])
+    if "routes" in ran:
+        print("5. routes: time to a trained model (stand-ins measured here; real figures cited)")
+        time_to_model.report(results["routes"]["table"])
+
+
+def _medians(stage_runs: list[dict[str, dict[str, Any]]]) -> dict[str, float]:
+    names = {name for run in stage_runs for name in run}
+    return {n: statistics.median(run[n]["seconds"] for run in stage_runs if n in run) for n in names}
+
+
+class Runs:
+    """The selected benchmarks, in an order that lets later ones reuse earlier hosts."""
+
+    def __init__(self, bench: Bench, results: dict[str, Any], repeat: int, save: Any) -> None:
+        self.bench, self.results, self.repeat, self.save = bench, results, repeat, save
+        self.kept = False  # whether converge left its last host up
+
+    def converge(self, *, rerun_too: bool, with_wrapper: bool, keep_last: bool, stages: str = HEAVY) -> None:
+        """First converges (and re-runs, and the wrapper pair on the converged host).
+
+        `keep_last`: leave the last host up (as deployment conv<repeat-1>) for the routes benchmark to bake.
+        """
+        b, host_stages = self.bench, stages.replace("provision,", "")
+        first, rerun, rerun_stages, first_stages, wrapper, plain = [], [], [], [], [], []
+        for i in range(self.repeat):
+            seconds, per_stage = b.cli(b.provision_args(f"conv{i}", stages))
+            first.append(seconds)
+            first_stages.append(per_stage)
+            if rerun_too:
+                seconds, per_stage = b.cli(b.provision_args(f"conv{i}", stages))
+                rerun.append(seconds)
+                rerun_stages.append(per_stage)
+            if with_wrapper:
+                # Wrapper against plain, alternating, on the same converged host.
+                seconds, _ = b.cli(b.provision_args(f"conv{i}", host_stages))
+                wrapper.append(seconds)
+                plain.append(b.plain(f"conv{i}", host_stages))
+            if not (keep_last and i == self.repeat - 1):
+                b.teardown()
+        self.kept = keep_last
+        if rerun:
+            changed = max(sum(s["changed"] for s in run.values()) for run in rerun_stages)
+            self.results["converge"] = {
+                "stages": stages, "first": first, "first_stages": first_stages,
+                "rerun": rerun, "rerun_stages": rerun_stages, "rerun_changed_max": changed,
+            }  # fmt: skip
+        self.results["route_binary"] = {"stages": stages, "seconds": _medians(first_stages)}
+        if with_wrapper:
+            self.results["wrapper"] = {"stages": host_stages, "cli": wrapper, "ansible_playbook": plain}
+        self.save()
+
+    def fleet(self, key: str, stages: str, sizes: list[int]) -> None:
+        fleet: dict[int, list[float]] = {n: [] for n in sizes}
+        self.results[key + "_stages"] = stages
+        for i in range(self.repeat):
+            for n in sizes:
+                seconds, _ = self.bench.cli(self.bench.provision_args(f"{key}{n}-{i}".replace("_", ""), stages, n))
+                fleet[n].append(seconds)
+                self.bench.teardown()
+                self.results[key] = {str(k): v for k, v in fleet.items() if v}
+                self.save()
+
+    def routes(self, max_iter: int) -> None:
+        """A source build of the stand-in, a bake of the binary route's host and a launch from it."""
+        b, measured = self.bench, {}
+        if not self.kept:
+            self.converge(rerun_too=False, with_wrapper=False, keep_last=True)
+        measured["binary"] = self.results["route_binary"]["seconds"]
+        start = time.monotonic()
+        b.cli(["bake", "--sandbox", "--deployment", f"conv{self.repeat - 1}"])
+        bake_seconds = time.monotonic() - start
+        b.teardown()
+        _, stages = b.cli([*b.provision_args("route-src", HEAVY), "--julia-from", "source"])
+        measured["source"] = {k: v["seconds"] for k, v in stages.items()}
+        _, stages = b.cli([*b.provision_args("route-baked", HEAVY), "--ami-from-bake"])
+        measured["baked"] = {k: v["seconds"] for k, v in stages.items()}
+        b.teardown(amis=True)
+        default_iter = time_to_model.default_max_iter()
+        self.results["routes"] = {
+            "measured": measured, "bake_seconds": bake_seconds, "stand_in_max_iter": max_iter,
+            "cited_max_iter": default_iter,
+            "table": time_to_model.routes(measured, default_iter, max_iter),
+        }  # fmt: skip
+        self.save()
+
+    def routes_from_quick(self, max_iter: int) -> None:
+        """--quick: the table's code path on what the light converge measured (no Julia, no Mocha)."""
+        measured = {"binary": self.results["route_binary"]["seconds"]}
+        default_iter = time_to_model.default_max_iter()
+        self.results["routes"] = {
+            "measured": measured, "stand_in_max_iter": max_iter, "cited_max_iter": default_iter,
+            "table": time_to_model.routes(measured, default_iter, max_iter),
+        }  # fmt: skip
+        self.save()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each benchmark (default: 3)")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="smoke run of the code paths: a light converge (provision, verify) of 1 host, the wrapper pair on it,"
+        " the route table from it; no heavy converge, fleet, EC2 count or bake",
+    )  # fmt: skip
+    parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    parser.add_argument("--fleet", default="1,2,4,8", help="fleet sizes (default: 1,2,4,8)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for <date>.json")
+    return parser
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each benchmark (default: 3)")
-    parser.add_argument("--quick", action="store_true", help="reduced size: provision+verify only, N = 1, 2")
-    parser.add_argument("--fleet", default="1,2,4,8", help="fleet sizes (default: 1,2,4,8)")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results", help="folder for <date>.json")
+    parser = _parser()
     args = parser.parse_args()
-    stages = "provision,verify" if args.quick else "provision,verify,julia,mocha"
-    host_stages = stages.replace("provision,", "")
-    sizes = [1, 2] if args.quick else [int(n) for n in args.fleet.split(",")]
+    ran = ("wrapper", "routes") if args.quick else tuple(n for n in ALL if n in args.only.split(","))
+    unknown = set(args.only.split(",")) - set(ALL)
+    if unknown:
+        parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}; accepted: {', '.join(ALL)}")
+    sizes = [int(n) for n in args.fleet.split(",")]
     sandbox.ensure_docker()
     sandbox.ensure_image("12")
-    results: dict[str, Any] = {
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{time.strftime('%Y-%m-%d')}{'-quick' if args.quick else ''}.json"
+    results: dict[str, Any] = {}
+    if not args.quick and path.exists():
+        # Another run of today: keep the benchmarks this one does not redo.
+        results = json.loads(path.read_text(encoding="utf-8"))
+    run_info = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": f"{os.cpu_count()} CPUs, {os.uname().sysname} {os.uname().release}",
+        "load_average_at_start": list(os.getloadavg()),
         "quick": args.quick,
         "repeat": args.repeat,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{time.strftime('%Y-%m-%d')}{'-quick' if args.quick else ''}.json"
+    results.update(run_info)
+    results.setdefault("measured_by", {}).update({name: run_info for name in ran})
 
     def save() -> None:  # after each benchmark, so a late failure loses nothing measured
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
-    results["ec2"] = ec2_stage.measure(args.repeat)
-    save()
+    if "ec2" in ran:
+        results["ec2"] = ec2_stage.measure(args.repeat)
+        save()
+    if "wrapper" in ran and not args.quick:
+        results["wrapper_fixed_cost"] = fixed_cost.measure(args.repeat)
+        save()
     with tempfile.TemporaryDirectory(prefix="mocha-bench-") as tmp:
         bench = Bench(Path(tmp), max_iter=400)
+        runs = Runs(bench, results, args.repeat, save)
         try:
-            first, rerun, stage_runs = [], [], []
-            wrapper, plain = [], []
-            for i in range(args.repeat):
-                seconds, _ = bench.cli(bench.provision_args(f"conv{i}", stages))
-                first.append(seconds)
-                seconds, per_stage = bench.cli(bench.provision_args(f"conv{i}", stages))
-                rerun.append(seconds)
-                stage_runs.append(per_stage)
-                # Wrapper against plain, alternating, on the same converged host.
-                seconds, _ = bench.cli(bench.provision_args(f"conv{i}", host_stages))
-                wrapper.append(seconds)
-                plain.append(bench.plain(f"conv{i}", host_stages))
-                bench.teardown()
-            changed = max(sum(s["changed"] for s in run.values()) for run in stage_runs)
-            results["converge"] = {
-                "first": first, "rerun": rerun, "rerun_stages": stage_runs, "rerun_changed_max": changed,
-            }  # fmt: skip
-            results["wrapper"] = {"cli": wrapper, "ansible_playbook": plain}
-            save()
-            fleet: dict[int, list[float]] = {n: [] for n in sizes}
-            for i in range(args.repeat):
-                for n in sizes:
-                    seconds, _ = bench.cli(bench.provision_args(f"fleet{n}-{i}", stages, count=n))
-                    fleet[n].append(seconds)
-                    bench.teardown()
-                    results["fleet"] = {str(k): v for k, v in fleet.items() if v}
-                    save()
+            if args.quick:
+                runs.converge(rerun_too=False, with_wrapper=True, keep_last=False, stages=LIGHT)
+                runs.routes_from_quick(bench.max_iter)
+            else:
+                if "converge" in ran or "wrapper" in ran:
+                    runs.converge(rerun_too="converge" in ran, with_wrapper="wrapper" in ran, keep_last="routes" in ran)
+                if "fleet-heavy" in ran:
+                    runs.fleet("fleet", HEAVY, sizes)
+                if "fleet-light" in ran:
+                    runs.fleet("fleet_light", LIGHT, sizes)
+                if "routes" in ran:
+                    runs.routes(bench.max_iter)
         finally:
-            bench.teardown()
+            bench.teardown(amis=True)
             stop_emulator(Path(tmp) / "state")
 
-    print_table(results, stages, sizes)
+    print_table(results, ran if not args.quick else ("wrapper", "routes"))
     print(f"\nwrote {path}")
     return 0
 
