@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mocha_ansible import aws, host_logs, lifecycle, results, results_view, ssh_config, status, teardown_view
 from mocha_ansible.config import default_values
-from mocha_ansible.environment import Environment, Sandbox
+from mocha_ansible.environment import Environment, for_run
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import confirm_on_tty
@@ -183,14 +183,13 @@ def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
     root = results.runs_root(args.runs_dir)
     runs = [r for r in results.list_runs(root) if r.record.get("command") == "provision"]
     run = results_view.choose(runs, [args.run or "latest"], root)[0] if args.run or runs else None
-    if run is not None and run.record.get("sandbox") and not getattr(args, "sandbox", False):
-        env = Sandbox()
+    env = for_run(args, run.record if run is not None else {})
     role_vars = host_logs.run_vars(run)
     deployment = args.deployment or (run and role_vars.get("ec2_gpu_deployment")) or None
     specs = host_logs.log_specs(role_vars)
-    if isinstance(env, Sandbox):
+    if not env.hosts_by_address:  # the container is the machine: docker exec, as the roles connect
         return host_logs.show(
-            host_logs.pick(host_logs.sandbox_hosts(deployment), args.host), specs, args.lines, args.follow, args.json
+            host_logs.pick(host_logs.container_hosts(deployment), args.host), specs, args.lines, args.follow, args.json
         )
     env.connect()
     regions = list(dict.fromkeys(args.region)) if args.region else [str(role_vars.get("ec2_gpu_region"))]

@@ -247,6 +247,11 @@ def source_vars(settings: Settings) -> dict[str, str]:
     return sources
 
 
+def for_run(args: argparse.Namespace, record: dict[str, Any]) -> Environment:
+    """The environment a recorded run used (its run.json says sandbox), or else argv's."""
+    return Sandbox() if record.get("sandbox") else from_args(args)
+
+
 def from_args(args: argparse.Namespace) -> Environment:
     """The one place argv picks the environment."""
     return Sandbox() if getattr(args, "sandbox", False) else Aws()

@@ -72,7 +72,7 @@ def run_vars(run: results.RunSummary | None) -> dict[str, Any]:
     return merged
 
 
-def sandbox_hosts(deployment: str | None) -> list[Host]:
+def container_hosts(deployment: str | None) -> list[Host]:
     return [
         Host(name, name.removeprefix("mocha-sandbox-"), ("docker", "exec", name, "sh", "-c"))
         for name in sandbox.containers(deployment, running_only=True)
