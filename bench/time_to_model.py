@@ -130,7 +130,10 @@ def markdown(table: list[dict[str, Any]]) -> str:
     for r in table:
         cells = [r["route"], *(_fmt(p["seconds"]) for p in r["here"]), *(_fmt(p["seconds"]) for p in r["cited"])]
         cells[2] = "not counted"
-        cells += [f"**{_fmt(r['total_here_seconds'])}**", f"**{_fmt(r['total_real_seconds'])}**"]
+        if r["complete"]:
+            cells += [f"**{_fmt(r['total_here_seconds'])}**", f"**{_fmt(r['total_real_seconds'])}**"]
+        else:  # a route whose runs did not happen: no total pretends otherwise
+            cells += ["n/a (not run)", f"at least {_fmt(r['total_real_seconds'])} (cited parts only)"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
