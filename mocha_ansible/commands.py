@@ -138,12 +138,19 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
             fix="mocha-ansible status --all-owners",
         )
     now = datetime.now(UTC)
-    expired = [i.instance_id for i in live if state == "running" and i.expires is not None and i.expires <= now]
+    expired = [
+        f"{i.instance_id} at {i.expires.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
+        for i in live
+        if state == "running" and i.expires is not None and i.expires <= now
+    ]
     if expired:
+        # `start` does not move the deadline: it is written on the host (guard.conf) and in the
+        # mocha-ansible:deadline tag at launch only, and the guard checks it 30 s after every boot.
         raise PreflightRefused(
-            f"start: the cost guard's deadline has passed for {', '.join(expired)}: it would power off and "
-            "terminate at boot",
-            fix=f"mocha-ansible teardown --deployment {args.deployment}, then provision again",
+            f"start: the cost guard's deadline (fixed at launch: launch + max_hours) has passed for "
+            f"{', '.join(expired)}; start does not re-arm it, so the guard would power the instance off, "
+            "and terminate it, 30 s after boot",
+            fix=f"mocha-ansible teardown --deployment {args.deployment}, then provision again (a new deadline)",
         )
     run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
     cancel = Cancel()

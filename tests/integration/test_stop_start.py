@@ -47,11 +47,14 @@ def test_stop_then_start(aws, monkeypatch, tmp_path: Path, isolated_home, capsys
 
 def test_start_past_the_guards_deadline_is_refused(aws, monkeypatch, tmp_path: Path, isolated_home, capsys):
     monkeypatch.setenv("LOGNAME", "alice")
-    instance_id = _launch(datetime.now(UTC) - timedelta(minutes=1))
+    deadline = datetime.now(UTC) - timedelta(minutes=1)
+    instance_id = _launch(deadline)
     boto3.client("ec2", region_name="us-east-1").stop_instances(InstanceIds=[instance_id])
 
     assert main(["start", "--runs-dir", str(tmp_path / "runs"), "--region", "us-east-1"]) == 3
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "deadline has passed" in err[0] and instance_id in err[0]
+    assert len(err) == 1 and "deadline (fixed at launch: launch + max_hours) has passed" in err[0]
+    assert f"{instance_id} at {deadline.strftime('%Y-%m-%dT%H:%MZ')}" in err[0]
+    assert "start does not re-arm it" in err[0] and "teardown --deployment default" in err[0]
     assert _state(instance_id) == "stopped"
     assert not (tmp_path / "runs").exists()
