@@ -142,6 +142,11 @@ class Settings(BaseModel):
         " source (the tutorial's way), or the release's -full source tarball (no dependency hosts contacted).",
         json_schema_extra=_role_setting("julia_build_method", "binary, source or source-full"),
     )
+    julia_toolchain: Literal["host", "container"] = Field(
+        description="Where a source build compiles: the host's GCC, or a container of the Julia release's era"
+        " (image per minor from roles/julia_build/vars/julia_toolchain.yml), for old Julia on a modern host.",
+        json_schema_extra=_role_setting("julia_build_toolchain", "host or container"),
+    )
     pkg_manager: Literal["apt", "yum", "auto"] = Field(
         description="Package-manager flavor of the host; auto follows its facts.",
         json_schema_extra=_role_setting("julia_build_pkg_manager", "apt, yum or auto"),

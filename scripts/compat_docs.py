@@ -134,6 +134,12 @@ def _gcc(data: list[dict[str, Any]]) -> Iterator[Row]:
         yield Row(f"{r.get('julia_min')} to below {below}", cells, row_source(r))
 
 
+def _toolchain(data: list[dict[str, Any]]) -> Iterator[Row]:
+    for r in data:
+        cells = [_text(r.get("image")), _text(r.get("gcc"))]
+        yield Row(f"{r.get('julia_min')} to below {r.get('julia_below')}", cells, row_source(r))
+
+
 def _mocha(data: dict[str, Any]) -> Iterator[Row]:
     for minor, m in data.items():
         majors = f"{m.get('cudnn_min')} <= major < {m.get('cudnn_below')}"
@@ -219,6 +225,13 @@ def tables() -> list[Table]:
             "julia_build_gcc_defaults",
             ["Julia", "GCC at least", "GCC at most", "advice"],
             _gcc,
+        ),
+        Table(
+            "Julia build toolchain images (julia_build_toolchain: container)",
+            "roles/julia_build/vars/julia_toolchain.yml",
+            "julia_build_toolchain_images",
+            ["Julia", "image", "GCC"],
+            _toolchain,
         ),
         Table(
             "Mocha per Julia minor, and the cuDNN it calls",
