@@ -59,6 +59,7 @@ def _tables() -> dict[str, Any]:
         "types": instance_type_facts()["ec2_gpu_instance_types"],
         "releases": role_yaml("julia_build", "vars/julia_releases.yml"),
         "gcc": role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"],
+        "toolchain": role_yaml("julia_build", "vars/julia_toolchain.yml")["julia_build_toolchain_images"],
         "mocha": role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"],
         "speed": role_yaml("mocha_cifar", "vars/backend_speed.yml"),
         "compat_layer": role_yaml("mocha_cifar", "vars/cudnn_compat.yml"),
@@ -173,10 +174,13 @@ class _Judge:
         if tag == "latest-stable" or row is None:
             self.add("julia", "warn", f"{tag}: the compiler is checked on the host, before the build")
             return
+        if self.s.julia_toolchain == "container":
+            self._container(tag, method, check)
+            return
         if self.host_gcc is not None:
             refusal = check.julia_build_gcc_check(tag, self.host_gcc, self.t["gcc"])
             self.add("julia", "fail" if refusal else "ok", refusal or f"{method} build with GCC {self.host_gcc}",
-                     fix="--julia-from binary" if refusal else None)  # fmt: skip
+                     fix=self._host_fix(tag, check) if refusal else None)  # fmt: skip
             return
         if self.preset is None:
             self.add("julia", "warn", f"{self.s.ami}: its compiler is checked on the host, before the build")
@@ -193,8 +197,33 @@ class _Judge:
             f"Julia {tag} needs GCC <= {limit}, and {self.s.ami} has GCC {gcc}"
             + (f" (gcc-{older[0]} is in its archive, but julia_build builds with the default compiler)"
                if older else f" (installable: {', '.join(installable) or 'none'})"),
-            fix="--julia-from binary (the official build of the same release)",
+            fix=self._host_fix(tag, check),
         )  # fmt: skip
+
+    def _host_fix(self, tag: str, check: Any) -> str:
+        """A host compiler out of range: the era's container builds it, or the official binary."""
+        row = check.julia_build_gcc_range(tag, self.t["toolchain"])
+        era = f" (builds in {row['image']}, GCC {row['gcc']})" if row else ""
+        return f"--julia-toolchain container{era}, or --julia-from binary (the official build of the same release)"
+
+    def _container(self, tag: str, method: str, check: Any) -> None:
+        """The build runs in an image: its GCC is judged, not the host's (issue 16)."""
+        image = str(self.extra.get("julia_build_toolchain_image") or "")
+        row = check.julia_build_gcc_range(tag, self.t["toolchain"])
+        if image and (row is None or image != row["image"]):
+            self.route.parts.append(f"built in {image}")
+            self.add("julia", "warn", f"{image}: its compiler is checked in the container, before the build")
+            return
+        if row is None:
+            self.add(
+                "julia", "fail", f"no toolchain image is tabled for Julia {tag} (julia_build/vars/julia_toolchain.yml)",
+                fix="-e julia_build_toolchain_image=IMAGE, or --julia-toolchain host",
+            )  # fmt: skip
+            return
+        self.route.parts.append(f"built in {row['image']} (GCC {row['gcc']})")
+        refusal = check.julia_build_gcc_check(tag, str(row["gcc"]), self.t["gcc"])
+        built = f"{method} build of {tag} in container {row['image']} with its GCC {row['gcc']}"
+        self.add("julia", "fail" if refusal else "ok", refusal or built)
 
     # -- Mocha version -> backend -> cuDNN ---------------------------------------
     def mocha(self) -> None:
