@@ -16,7 +16,7 @@ import botocore.exceptions
 from mocha_ansible import aws, route
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import ConfigError, PreflightRefused
-from mocha_ansible.project import role_python
+from mocha_ansible.project import role_python, role_yaml
 from mocha_ansible.role_vars import instance_type_facts
 from mocha_ansible.route import Link, Route
 from mocha_ansible.settings import Settings
@@ -86,7 +86,7 @@ def _quota(settings: Settings, ec2: Any) -> Check:
 
 def _ami(settings: Settings, ec2: Any) -> Check:
     if not settings.ami.startswith("ami-"):
-        return Check("ami", "ok", f"preset {settings.ami} is resolved to the newest match at launch")
+        return _ami_preset(settings, ec2)
     try:
         images = ec2.describe_images(Filters=[{"Name": "image-id", "Values": [settings.ami]}])["Images"]
     except botocore.exceptions.ClientError as exc:
@@ -99,6 +99,29 @@ def _ami(settings: Settings, ec2: Any) -> Check:
             fix="pass --ami with an id from that region",
         )
     return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}")
+
+
+def _ami_preset(settings: Settings, ec2: Any) -> Check:
+    """The image a preset names today, as ec2_gpu's ami.yml looks it up, so the plan shows the AMI id.
+
+    Only informative: the role looks again at launch (a newer image may appear) and fails there when none matches.
+    """
+    later = f"preset {settings.ami} is resolved to the newest match at launch"
+    preset = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"].get(settings.ami) or {}
+    if not preset.get("name") or not preset.get("owner"):
+        return Check("ami", "ok", later)
+    try:
+        images = ec2.describe_images(
+            Owners=[str(preset["owner"])], Filters=[{"Name": "name", "Values": [str(preset["name"])]}]
+        )["Images"]
+    except botocore.exceptions.ClientError:
+        return Check("ami", "ok", later)
+    if not images:
+        return Check("ami", "ok", later)
+    newest = max(images, key=lambda image: str(image.get("CreationDate", "")))
+    return Check(
+        "ami", "ok", f"{newest['ImageId']}: {newest.get('Name', '')} (preset {settings.ami}'s newest match now)"
+    )
 
 
 _DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")

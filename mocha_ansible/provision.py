@@ -59,14 +59,16 @@ def print_plan(plan: Plan, settings: Settings, json_mode: bool) -> None:
         )
         hours = plan.route.hours if plan.route is not None else None
         if hours is not None:
-            billed = min(hours, float(settings.max_hours))
-            tail = (
-                f"; with --after {settings.after} billing stops then"
-                if settings.after != "keep"
-                else "; with --after keep it bills until the cap (or `teardown`)"
-            )
-            print(f"Expected: about {hours:.1f} h of work, about ${billed * cost['usd_per_hour']:.2f}"
-                  f" (estimate){tail}")  # fmt: skip
+            # The expected cost follows --after: keep bills the instance until the cap, not just the work.
+            if settings.after == "keep":
+                print(f"Expected: about {hours:.1f} h of work; with --after keep the instance bills until the"
+                      f" {float(settings.max_hours):g} h cap (or `teardown`): about ${cost['usd_cap']:.2f}"
+                      " (estimate)")  # fmt: skip
+            else:
+                billed = min(hours, float(settings.max_hours))
+                then = "stops then" + (" (its volumes still bill while stopped)" if settings.after == "stop" else "")
+                print(f"Expected: about {hours:.1f} h of work, about ${billed * cost['usd_per_hour']:.2f}"
+                      f" (estimate); with --after {settings.after} the instance's billing {then}")  # fmt: skip
     elif plan.cost:
         print(f"Estimated cost: unknown for {plan.cost['instance_type']} (not in the price table)")
     print(f"Stages: {', '.join(plan.stages)}", flush=True)

@@ -102,7 +102,11 @@ class _Judge:
             self.add("driver", status, f"{what}: driver, compiler and cuDNN unknown until the host is checked")
             return
         driver = str(preset.get("nvidia_driver") or "")
-        self.route.parts.insert(0, f"{s.ami} (driver {driver or 'none'}, GCC {preset.get('gcc', '?')})")
+        self.route.parts.insert(
+            0,
+            f"{s.ami} ({preset.get('distro', '?')}, driver {driver or 'none'}, CUDA {preset.get('cuda') or 'none'},"
+            f" GCC {preset.get('gcc', '?')})",
+        )
         needs_gpu = s.cuda is not False and truthy(self.extra.get("cuda_verify_required", True))
         if not needs_gpu:
             self.add("driver", "ok", f"CPU run: {s.ami}'s driver is not needed")
@@ -130,7 +134,8 @@ class _Judge:
     def julia(self) -> None:
         s = self.s
         method, tag = s.julia_from, s.julia_version
-        self.route.parts.append(f"Julia {tag} by {method}")
+        minutes = self.t["releases"]["julia_build_method_minutes"].get(method, {}).get("minutes")
+        self.route.parts.append(f"Julia {tag} by {method}" + (f" (~{minutes} min, estimate)" if minutes else ""))
         if "julia" not in s.stages:
             return
         releases = self.t["releases"]["julia_build_releases"]
@@ -274,7 +279,7 @@ class _Judge:
             label = "backend chosen on the host: GPU only with a cuDNN of Mocha's generation"
         else:
             label = f"{self.route.backend.upper()}: {why}"
-        self.route.parts.append(f"Mocha {mocha} {label}")
+        self.route.parts.append(f"Mocha {mocha} {label}; max_iter={s.max_iter}")
         self.add("mocha", "ok", f"Mocha {mocha} on {label}")
         if self.route.backend == "cpu" and gpu_host:
             self._cheaper_cpu_type()

@@ -38,6 +38,30 @@ def test_the_defaults_pass_preflight_and_print_their_route(aws, tmp_path):
     assert project_resources() == NOTHING
 
 
+def test_the_plan_names_what_a_person_needs_to_decide(aws, tmp_path):
+    """Issue 23: the AMI (id, OS, driver, CUDA, GCC), Julia's method and time, Mocha's version, backend and why,
+    max_iter, and the expected duration and cost under the chosen --after (keep bills until the cap)."""
+    keep = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "keep")
+    assert keep.returncode == 0, keep.stderr
+    route_line = next(line for line in keep.stdout.splitlines() if line.startswith("route: "))
+    assert "dlami-ubuntu (Ubuntu 22.04, driver 595, CUDA 13.2, GCC 11)" in route_line
+    assert "Julia v0.6.4 by binary (~3 min, estimate)" in route_line
+    assert "Mocha v0.3.1 CPU + native extension, 4 threads: this image's cuDNN 9 lacks" in route_line
+    assert "; max_iter=" in route_line
+    # The emulator has no image under the preset's owner alias; tests/unit/test_plan_ami.py shows the id.
+    assert "  [  ok] ami: preset dlami-ubuntu is resolved to the newest match at launch" in keep.stdout
+    [expected] = [line for line in keep.stdout.splitlines() if line.startswith("Expected: ")]
+    [cap] = [line for line in keep.stdout.splitlines() if line.startswith("Estimated cost: ")]
+    assert "with --after keep the instance bills until the 4 h cap" in expected
+    assert expected.rsplit("$", 1)[1].split()[0] == cap.split("at most $", 1)[1].split()[0]
+
+    done = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "terminate")
+    assert done.returncode == 0, done.stderr
+    [expected] = [line for line in done.stdout.splitlines() if line.startswith("Expected: ")]
+    assert "(estimate); with --after terminate the instance's billing stops then" in expected
+    assert project_resources() == NOTHING
+
+
 def test_the_route_is_in_the_json_plan(aws, tmp_path):
     proc = _cli(tmp_path, "preflight", "--json", "--ssh-cidr", "203.0.113.7/32")
     assert proc.returncode == 0, proc.stderr

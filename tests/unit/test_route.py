@@ -95,7 +95,12 @@ def test_the_defaults_pass_their_own_route() -> None:
     chosen = route.evaluate(_settings())
     assert chosen.broken == []
     line = chosen.line()
-    for words in ("dlami-ubuntu (driver", "g4dn.xlarge (Tesla T4, sm_75)", "Julia v0.6.4 by binary", "Mocha v0.3.1"):
+    for words in (
+        "dlami-ubuntu (Ubuntu 22.04, driver 595, CUDA 13.2, GCC 11)",
+        "g4dn.xlarge (Tesla T4, sm_75)",
+        "Julia v0.6.4 by binary",
+        "Mocha v0.3.1",
+    ):
         assert words in line
     # The reason the GPU stays off, and the time against the cap.
     assert "cuDNN 9 lacks Mocha v0.3.1's calls (needs cuDNN 5)" in line
