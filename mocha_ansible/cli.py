@@ -103,14 +103,15 @@ _LOOKUP_COMMANDS = (
 )
 
 
+def _add_region(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--region", action="append", type=region_arg, help=f"Region to look in (repeatable; {default}).")
+
+
 def _add_lookup_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     """status, teardown and ssh-config: they find the project's resources by tag."""
     for name, text, func in _LOOKUP_COMMANDS:
         p = add(name, text, func)
-        p.add_argument(
-            "--region", action="append", type=region_arg,
-            help=f"Region to look in (repeatable; default: {defaults['region']}).",
-        )  # fmt: skip
+        _add_region(p, f"default: {defaults['region']}")
         p.add_argument(
             "--deployment", type=name_arg("ec2_gpu_deployment"),
             help="Only this deployment's resources (default: all of the project's).",
@@ -144,10 +145,7 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         ("start", "Start a stopped deployment again; refused once its cost guard's deadline has passed.", cmd_start),
     ):
         p = add(name, text, func)
-        p.add_argument(
-            "--region", action="append", type=region_arg,
-            help=f"Region to look in (repeatable; default: {defaults['region']} and the runs' regions).",
-        )  # fmt: skip
+        _add_region(p, f"default: {defaults['region']} and the runs' regions")
         p.add_argument(
             "--deployment", default="default", type=name_arg("ec2_gpu_deployment"),
             help="Deployment to stop or start (default: default).",

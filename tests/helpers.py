@@ -51,6 +51,34 @@ def run_playbook(
     )
 
 
+def private_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mocha-ansible ARGS` with HOME and the runs folder under tmp_path, and this process's AWS_ settings."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LANG"))}
+    env.update(PATH=f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", HOME=str(tmp_path / "home"),
+               MOCHA_ANSIBLE_RUNS_DIR=str(tmp_path / "runs"))  # fmt: skip
+    (tmp_path / "home").mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mocha_ansible", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def julia_play_on_localhost(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """playbooks/julia.yml against this machine, everything it writes under tmp_path."""
+    return run_playbook(
+        "playbooks/julia.yml",
+        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
+        "-e", "julia_build_install_packages=false",
+        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
+        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
+        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
+        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
+        *extra,
+    )  # fmt: skip
+
+
 NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
 
 

@@ -5,9 +5,6 @@ stdout is one JSON object whose "type" names it. One test per command not covere
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +12,7 @@ import pytest
 
 from mocha_ansible import results
 from mocha_ansible.cli import main
-from tests.helpers import ROOT, VENV_BIN
+from tests.helpers import private_cli
 
 
 def _objects(out: str) -> list[dict[str, Any]]:
@@ -23,17 +20,6 @@ def _objects(out: str) -> list[dict[str, Any]]:
     parsed = [json.loads(line) for line in lines]
     assert lines and all(isinstance(p, dict) and isinstance(p.get("type"), str) for p in parsed), out
     return parsed
-
-
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LANG"))}
-    env.update(PATH=f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", HOME=str(tmp_path / "home"),
-               MOCHA_ANSIBLE_RUNS_DIR=str(tmp_path / "runs"))  # fmt: skip
-    (tmp_path / "home").mkdir(exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "mocha_ansible", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
 
 
 def test_status(aws, tmp_path: Path, isolated_home, capsys):
@@ -55,7 +41,7 @@ def test_results_list_and_show(tmp_path: Path, capsys):
 
 @pytest.mark.parametrize("command", ["preflight", "provision"])
 def test_preflight_and_provision_check(aws, tmp_path: Path, command):
-    proc = _cli(tmp_path, command, *(["--check"] if command == "provision" else []), "--json",
+    proc = private_cli(tmp_path, command, *(["--check"] if command == "provision" else []), "--json",
                 "--ssh-cidr", "203.0.113.7/32")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "plan" in [o["type"] for o in _objects(proc.stdout)]

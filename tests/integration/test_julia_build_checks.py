@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SANDBOX_DOUBLES, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, julia_play_on_localhost
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +23,10 @@ def stand_in_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _julia(tmp_path: Path, repo: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_playbook(
-        "playbooks/julia.yml",
-        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
-        "-e", f"julia_build_repo_url={repo}",
-        # The git-tag build these checks are about (the default method is binary).
-        "-e", "julia_build_method=source",
-        "-e", "julia_build_install_packages=false",
-        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
-        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
-        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
-        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
-        *extra,
-    )  # fmt: skip
+    # The git-tag build these checks are about (the default method is binary).
+    return julia_play_on_localhost(
+        tmp_path, "-e", f"julia_build_repo_url={repo}", "-e", "julia_build_method=source", *extra
+    )
 
 
 @pytest.mark.parametrize("version", ["v9.9.9", "v0.4.8"])

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from mocha_ansible.sandbox_doubles import mirrors
-from tests.helpers import ROOT, SANDBOX_DOUBLES, run_playbook
+from tests.helpers import ROOT, SANDBOX_DOUBLES, julia_play_on_localhost
 
 RELEASES = ROOT / "roles" / "julia_build" / "vars" / "julia_releases.yml"
 OFFICIAL = "https://github.com/JuliaLang/julia.git"
@@ -35,17 +35,7 @@ def stand_in_repo(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"file://{dest}"
 
 
-def _julia(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_playbook(
-        "playbooks/julia.yml",
-        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
-        "-e", "julia_build_install_packages=false",
-        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
-        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
-        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
-        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
-        *extra,
-    )  # fmt: skip
+_julia = julia_play_on_localhost
 
 
 def _refused(proc: subprocess.CompletedProcess[str], message: str, tmp_path: Path) -> None:

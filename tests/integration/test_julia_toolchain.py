@@ -12,24 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import SANDBOX_DOUBLES, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, julia_play_on_localhost
 
 
 @pytest.mark.parametrize("method", ["source", "source-full"])
 def test_container_toolchain_is_refused_until_built(tmp_path: Path, method: str) -> None:
     repo = tmp_path / "repo"
     subprocess.run([str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(repo)], check=True)
-    proc = run_playbook(
-        "playbooks/julia.yml",
-        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
+    proc = julia_play_on_localhost(
+        tmp_path,
         "-e", f"julia_build_repo_url=file://{repo}",
         "-e", f"julia_build_method={method}", "-e", "julia_build_toolchain=container",
         "-e", "julia_build_version=v0.5.0",
-        "-e", "julia_build_install_packages=false",
-        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
-        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
-        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
-        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
     )  # fmt: skip
     assert proc.returncode != 0
     assert "julia_build_toolchain=container (accepted for now: host)" in proc.stdout

@@ -4,30 +4,15 @@ their route; each impossible chain exits 2 with one line, before anything exists
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import project_resources
-from tests.helpers import NOTHING, ROOT, VENV_BIN
-
-
-def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "LANG"))}
-    env.update(PATH=f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", HOME=str(tmp_path / "home"),
-               MOCHA_ANSIBLE_RUNS_DIR=str(tmp_path / "runs"))  # fmt: skip
-    (tmp_path / "home").mkdir(exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "mocha_ansible", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+from tests.helpers import NOTHING, private_cli
 
 
 def test_the_defaults_pass_preflight_and_print_their_route(aws, tmp_path):
-    proc = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32")
+    proc = private_cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32")
     assert proc.returncode == 0, proc.stderr
     route_line = next(line for line in proc.stdout.splitlines() if line.startswith("route: "))
     for words in ("dlami-ubuntu", "g4dn.xlarge (Tesla T4, sm_75)", "Julia v0.6.4 by binary", "Mocha v0.3.1 CPU"):
@@ -41,7 +26,7 @@ def test_the_defaults_pass_preflight_and_print_their_route(aws, tmp_path):
 def test_the_plan_names_what_a_person_needs_to_decide(aws, tmp_path):
     """Issue 23: the AMI (id, OS, driver, CUDA, GCC), Julia's method and time, Mocha's version, backend and why,
     max_iter, and the expected duration and cost under the chosen --after (keep bills until the cap)."""
-    keep = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "keep")
+    keep = private_cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "keep")
     assert keep.returncode == 0, keep.stderr
     route_line = next(line for line in keep.stdout.splitlines() if line.startswith("route: "))
     assert "dlami-ubuntu (Ubuntu 22.04, driver 595, CUDA 13.2, GCC 11)" in route_line
@@ -55,7 +40,7 @@ def test_the_plan_names_what_a_person_needs_to_decide(aws, tmp_path):
     assert "with --after keep the instance bills until the 4 h cap" in expected
     assert expected.rsplit("$", 1)[1].split()[0] == cap.split("at most $", 1)[1].split()[0]
 
-    done = _cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "terminate")
+    done = private_cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--after", "terminate")
     assert done.returncode == 0, done.stderr
     [expected] = [line for line in done.stdout.splitlines() if line.startswith("Expected: ")]
     assert "(estimate); with --after terminate the instance's billing stops then" in expected
@@ -63,7 +48,7 @@ def test_the_plan_names_what_a_person_needs_to_decide(aws, tmp_path):
 
 
 def test_the_route_is_in_the_json_plan(aws, tmp_path):
-    proc = _cli(tmp_path, "preflight", "--json", "--ssh-cidr", "203.0.113.7/32")
+    proc = private_cli(tmp_path, "preflight", "--json", "--ssh-cidr", "203.0.113.7/32")
     assert proc.returncode == 0, proc.stderr
     plan = json.loads(next(line for line in proc.stdout.splitlines() if '"plan"' in line))
     assert plan["route"]["backend"] == "cpu"
@@ -94,7 +79,7 @@ def test_the_route_is_in_the_json_plan(aws, tmp_path):
 )
 def test_an_impossible_chain_exits_2_with_one_line_and_nothing_created(aws, tmp_path, flags, message):
     for command in (["provision", "--yes"], ["preflight"]):
-        proc = _cli(tmp_path, *command, "--ssh-cidr", "203.0.113.7/32", *flags)
+        proc = private_cli(tmp_path, *command, "--ssh-cidr", "203.0.113.7/32", *flags)
         assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and "(fix: " in lines[0], lines
