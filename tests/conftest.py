@@ -17,6 +17,12 @@ from mocha_ansible import sandbox
 from mocha_ansible.emulator import Emulator, start_emulator, stop_emulator
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The heavy tests first: with parallel workers (scripts/test runs pytest -n), a
+    five-minute test handed out last would run alone at the end while the others idle."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     base = tmp_path_factory.mktemp("emulator")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import pytest
 
 from mocha_ansible.emulator import running_emulator, stop_emulator
 from tests.conftest import project_resources
@@ -101,6 +102,7 @@ def test_target_localhost_runs_verify_and_fetches_its_report(tmp_path):
     assert json.loads(shown.stdout)["hosts"]["localhost"]["cuda_verify"]["host"] == "localhost"
 
 
+@pytest.mark.heavy
 def test_launch_rerun_status_and_teardown(aws, tmp_path):
     env = _env(tmp_path)
     key_dir = tmp_path / "keys"

@@ -141,6 +141,7 @@ def test_imported_public_key(aws, tmp_path):
     assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
 
 
+@pytest.mark.heavy
 def test_capacity_failover_to_the_next_zone(faulty_aws, tmp_path):
     faulty_aws.faults.append(Fault("RunInstances", "InsufficientInstanceCapacity", zone="us-east-1a"))
     events: list[dict[str, Any]] = []
@@ -218,6 +219,7 @@ def test_bad_input_fails_clearly_and_creates_nothing(faulty_aws, tmp_path, extra
     assert faulty_aws.calls["ec2:RunInstances"] == 0
 
 
+@pytest.mark.heavy
 def test_region_failover_and_a_rerun_that_stays_there(faulty_aws, tmp_path):
     faulty_aws.faults.append(Fault("RunInstances", "Unsupported", region="us-east-1"))
     events: list[dict[str, Any]] = []

@@ -74,6 +74,7 @@ def _public_key() -> str:
     return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
+@pytest.mark.heavy
 def test_the_policy_is_sufficient_and_every_action_in_it_is_used(enforced, faulty_aws) -> None:
     box = enforced(ACTIONS)
     steps = [

@@ -253,6 +253,7 @@ def test_julia_04_uses_no_setprotocol_and_05_initialises_over_https(tmp_path):
     assert init < calls.index('-e print(Pkg.installed("Mocha"))')
 
 
+@pytest.mark.heavy
 def test_a_failing_first_test_is_repaired_once_and_both_attempts_recorded(tmp_path):
     """The double's switch test-needs-branch fails Pkg.test while Mocha's checkout is a
     detached HEAD (as Pkg.pin leaves it); the repair puts it on branch master."""

@@ -52,6 +52,7 @@ def _is_loopback(addr: str) -> bool:
     return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
+@pytest.mark.heavy
 def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir(mode=0o700)

@@ -57,6 +57,7 @@ def bobs_fleet(aws) -> list[str]:
     return _live(ec2, "bob")
 
 
+@pytest.mark.heavy
 def test_exact_count_and_teardown_leave_a_colleagues_fleet_alone(aws, bobs_fleet, tmp_path, isolated_home, monkeypatch):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     up = _play(tmp_path, "provision.yml", "alice-up", "alice", ec2_gpu_count=1)

@@ -32,6 +32,7 @@ exit $rc
 """
 
 
+@pytest.mark.heavy
 @pytest.mark.skipif(os.geteuid() != 0, reason="the README's user is root")
 def test_readme_first_command_as_root_with_a_private_home(tmp_path: Path) -> None:
     sandbox.ensure_docker()

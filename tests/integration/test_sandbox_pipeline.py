@@ -48,6 +48,7 @@ def box(debian_image: str, mirror_flags: list[str], tmp_path: Path) -> Iterator[
     sb.close()
 
 
+@pytest.mark.heavy
 def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None:
     # The README's first command (after bootstrap), which builds its own mirrors.
     first = subprocess.run(
@@ -117,6 +118,7 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     assert sandbox.remove_baked_images([ami]) == [], "teardown --amis left the baked image"
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_during_julia_build_resumes_without_a_second_instance(box: Sandbox, signum: int) -> None:
     proc = subprocess.Popen(

@@ -98,6 +98,7 @@ def test_missing_credentials_refuse_before_anything(aws, tmp_path, monkeypatch, 
     assert project_resources() == NOTHING
 
 
+@pytest.mark.heavy
 def test_the_endpoint_vanishing_mid_run_is_clear_and_the_next_run_resumes(aws, tmp_path, keys) -> None:
     flaky = FlakyEndpoint(aws.port).up()
     env = _env(tmp_path, flaky.url)
@@ -127,6 +128,7 @@ def _discover(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=ROOT, env=play_env, capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.heavy
 def test_an_instance_terminated_between_stages_is_detected_then_replaced(aws, tmp_path, keys) -> None:
     env = _env(tmp_path, aws.url)
     first = _cli(env, *LAUNCH, *keys)
@@ -152,6 +154,7 @@ def test_an_instance_terminated_between_stages_is_detected_then_replaced(aws, tm
     assert new != old
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_provisioning_then_the_same_command_then_teardown(aws, tmp_path, keys, signum) -> None:
     env = _env(tmp_path, aws.url)

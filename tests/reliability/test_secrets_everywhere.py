@@ -59,6 +59,7 @@ def _cli(world: dict[str, object], *args: str) -> subprocess.CompletedProcess[st
     )  # fmt: skip
 
 
+@pytest.mark.heavy
 def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
     outputs = []
     ok = _cli(world, *LAUNCH, "--stages", "provision")
