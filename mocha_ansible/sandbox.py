@@ -61,6 +61,18 @@ def docker_ready() -> bool:
     return shutil.which("docker") is not None and _run(["docker", "info"]).returncode == 0
 
 
+def loopback_only_namespace(net_dev: Path = Path("/proc/self/net/dev")) -> bool:
+    """Whether this process's network namespace has no interface but lo (as under `unshare -n`).
+
+    /proc/self/net follows the reader's namespace; /sys/class/net shows the one sysfs was mounted in.
+    """
+    try:
+        lines = net_dev.read_text(encoding="utf-8").splitlines()[2:]
+    except OSError:
+        return False
+    return {line.split(":", 1)[0].strip() for line in lines if ":" in line} == {"lo"}
+
+
 def ensure_docker(timeout: float = 60.0) -> None:
     """Install Debian's docker.io if missing and start dockerd if it is not running."""
     if docker_ready():
@@ -75,6 +87,14 @@ def ensure_docker(timeout: float = 60.0) -> None:
                 raise MochaAnsibleError(f"{' '.join(cmd)} failed: {res.stderr.strip()[-300:]}")
     if os.geteuid() != 0:
         raise MochaAnsibleError("the Docker engine is not running", fix="sudo systemctl start docker")
+    if loopback_only_namespace():
+        # A daemon started here keeps this namespace for good: its host-network containers
+        # would see only lo and every apt install in them would fail, long after this call.
+        raise MochaAnsibleError(
+            "the Docker engine is not running, and this process is in a loopback-only network namespace,"
+            " where a dockerd it started would give its containers no network",
+            fix="start it outside the namespace first: ./scripts/sandbox, or python -m tests.harness prepare 12",
+        )
     base = sandbox_dir()
     base.mkdir(parents=True, exist_ok=True)
     log = open(base / "dockerd.log", "ab")  # noqa: SIM115 (handed to the child)
