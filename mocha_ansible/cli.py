@@ -41,8 +41,13 @@ QUIET_HELP = "Only failures and the closing lines of a long command's progress."
 
 def cmd_preflight(args: argparse.Namespace, env: Environment) -> int:
     settings = settings_from_args(args)
+    env.validate(settings)
+    # Judged as `provision --check` judges it: in the sandbox, its image's AMI and compiler
+    # and SSH from loopback, not the AWS preset the sandbox never launches.
+    settings = env.prepare(settings, check=True)
     env.connect()
     plan = run_preflight(settings, env)
+    plan.creates = [f"{item}{env.plan_note}" for item in plan.creates]
     print_plan(plan, settings, args.json)
     enforce(plan)
     return ExitCode.OK

@@ -91,7 +91,7 @@ def test_the_sandbox_refuses_what_it_cannot_do() -> None:
 
 
 def test_the_route_takes_the_environments_facts() -> None:
-    """The sandbox's image compiler is a fact once prepared; before that (preflight) it is unknown."""
+    """The sandbox's image compiler is a fact once prepare() has run (provision, preflight); before, unknown."""
     checksum = {"julia_build_source_full_checksum": "sha256:" + "0" * 64}
     settings = build_settings(
         {
