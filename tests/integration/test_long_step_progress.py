@@ -49,11 +49,15 @@ def test_training_polls_report_iteration_and_objective(tmp_path: Path, monkeypat
 
 
 def test_the_build_polls_report_log_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """julia_build's make step against a Makefile stand-in that prints three lines and sleeps."""
+    """julia_build's make step against a Makefile stand-in that prints two lines and sleeps.
+
+    The sleep outlasts the poll's 5 s delay with room for a loaded machine: with 8 s, a
+    first poll that came late under load found make finished and showed no progress line.
+    """
     cache, src = tmp_path / "cache", tmp_path / "cache" / "build-v0.6.4"
     src.mkdir(parents=True)
     (src / "Makefile").write_text(
-        "all:\n\t@echo '    CC src/gf.o'; echo '    CC src/jltypes.o'; sleep 8\n"
+        "all:\n\t@echo '    CC src/gf.o'; echo '    CC src/jltypes.o'; sleep 20\n"
         "install:\n\tmkdir -p $(DESTDIR)$(prefix)/bin && touch $(DESTDIR)$(prefix)/bin/julia\n"
     )
     monkeypatch.setenv("ANSIBLE_ASYNC_DIR", str(tmp_path / "async"))
