@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +263,28 @@ class Runs:
         self.save()
 
 
+def measure(
+    names: tuple[str, ...], step: Callable[[], object], results: dict[str, Any], run_info: dict[str, Any], save: Any
+) -> None:
+    """Run one benchmark step; only a step that finished records its benchmarks as measured by this run.
+
+    A failed step may have left part of its numbers in `results`, so it takes its names out of
+    `measured_by` (whatever earlier run it named no longer stands behind them) and into `failed_by`.
+    """
+    try:
+        step()
+    except BaseException as exc:
+        for name in names:
+            results.setdefault("measured_by", {}).pop(name, None)
+            results.setdefault("failed_by", {})[name] = {**run_info, "error": str(exc)[-500:]}
+        save()
+        raise
+    for name in names:
+        results.setdefault("measured_by", {})[name] = run_info
+        results.get("failed_by", {}).pop(name, None)
+    save()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each benchmark (default: 3)")
@@ -300,33 +323,50 @@ def main() -> int:
         "repeat": args.repeat,
     }
     results.update(run_info)
-    results.setdefault("measured_by", {}).update({name: run_info for name in ran})
 
     def save() -> None:  # after each benchmark, so a late failure loses nothing measured
         path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
-    if "ec2" in ran:
+    def step(names: tuple[str, ...], work: Callable[[], object]) -> None:
+        measure(names, work, results, run_info, save)
+
+    def ec2() -> None:
         results["ec2"] = ec2_stage.measure(args.repeat)
-        save()
-    if "wrapper" in ran and not args.quick:
+
+    def wrapper_fixed_cost() -> None:
         results["wrapper_fixed_cost"] = fixed_cost.measure(args.repeat)
-        save()
+
+    if "ec2" in ran:
+        step(("ec2",), ec2)
+    if "wrapper" in ran and not args.quick:
+        step(("wrapper",), wrapper_fixed_cost)  # a failure of the wrapper pair below takes it back
     with tempfile.TemporaryDirectory(prefix="mocha-bench-") as tmp:
         bench = Bench(Path(tmp), max_iter=400)
         runs = Runs(bench, results, args.repeat, save)
         try:
             if args.quick:
-                runs.converge(rerun_too=False, with_wrapper=True, keep_last=False, stages=LIGHT)
-                runs.routes_from_quick(bench.max_iter)
+                step(
+                    ("wrapper", "routes"),
+                    lambda: (
+                        runs.converge(rerun_too=False, with_wrapper=True, keep_last=False, stages=LIGHT),
+                        runs.routes_from_quick(bench.max_iter),
+                    ),
+                )
             else:
-                if "converge" in ran or "wrapper" in ran:
-                    runs.converge(rerun_too="converge" in ran, with_wrapper="wrapper" in ran, keep_last="routes" in ran)
+                pair = tuple(n for n in ("converge", "wrapper") if n in ran)
+                if pair:
+                    step(
+                        pair,
+                        lambda: runs.converge(
+                            rerun_too="converge" in ran, with_wrapper="wrapper" in ran, keep_last="routes" in ran
+                        ),
+                    )
                 if "fleet-heavy" in ran:
-                    runs.fleet("fleet", HEAVY, sizes)
+                    step(("fleet-heavy",), lambda: runs.fleet("fleet", HEAVY, sizes))
                 if "fleet-light" in ran:
-                    runs.fleet("fleet_light", LIGHT, sizes)
+                    step(("fleet-light",), lambda: runs.fleet("fleet_light", LIGHT, sizes))
                 if "routes" in ran:
-                    runs.routes(bench.max_iter)
+                    step(("routes",), lambda: runs.routes(bench.max_iter))
         finally:
             bench.teardown(amis=True)
             stop_emulator(Path(tmp) / "state")
