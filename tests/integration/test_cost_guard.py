@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import stat
 import subprocess
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import pytest
 
 from mocha_ansible import aws as aws_api
 from mocha_ansible.runner import PlaybookJob, run_playbook
+from tests.doubles.imds_double import ImdsDouble
 from tests.helpers import ROOT
 
 AMI = "ami-785db401"
@@ -46,6 +48,14 @@ def _launch(tmp_path: Path, **extra: Any) -> dict[str, Any]:
     return inst
 
 
+def _closed_loopback_url() -> str:
+    """A loopback URL that refuses connections: a port the kernel gave out, then closed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 def _stub(path: Path, body: str) -> Path:
     path.write_text(f"#!/bin/sh\n{body}\n")
     path.chmod(0o755)
@@ -55,7 +65,7 @@ def _stub(path: Path, body: str) -> Path:
 class Machine:
     """A scratch root standing in for the instance's disk, with recording stand-ins for systemd and power."""
 
-    def __init__(self, base: Path, instance_id: str, systemd: bool = True) -> None:
+    def __init__(self, base: Path, instance_id: str, systemd: bool = True, imds: str | None = None) -> None:
         self.root = base / "root"
         (self.root / "var/lib/cloud/data").mkdir(parents=True)
         (self.root / "var/lib/cloud/data/instance-id").write_text(instance_id + "\n")
@@ -70,6 +80,8 @@ class Machine:
             "MOCHA_GUARD_SYSTEMCTL": str(_stub(bin_dir / "systemctl", systemctl)),
             "MOCHA_GUARD_POWEROFF": str(_stub(bin_dir / "poweroff", f'echo "poweroff $*" >>{self.log}')),
             "MOCHA_GUARD_SHUTDOWN": str(_stub(bin_dir / "shutdown", f'echo "shutdown $*" >>{self.log}')),
+            # Never the real 169.254.169.254: an ImdsDouble, or a loopback port nothing listens on.
+            "MOCHA_GUARD_IMDS": imds or _closed_loopback_url(),
         }
 
     def run(self, argv: list[str], now: int) -> str:
@@ -123,6 +135,78 @@ def test_guard_arms_on_boot_rearms_after_reboot_and_fires_after_the_deadline(aws
     fired = machine.timer_check(now=deadline + 1)
     assert aws_api.parse_guard_report(fired).state == "fired"
     assert machine.calls()[-1] == "poweroff "
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _conf_deadline(machine: Machine) -> int:
+    conf = (machine.root / "etc/mocha-ansible/guard.conf").read_text()
+    return int(conf.split("DEADLINE=")[1].split()[0])
+
+
+def test_the_instance_is_launched_with_its_tags_in_instance_metadata(aws, tmp_path):
+    inst = _launch(tmp_path)
+    assert inst["MetadataOptions"]["InstanceMetadataTags"] == "enabled"
+    assert inst["MetadataOptions"]["HttpTokens"] == "required"
+
+
+def test_a_tag_key_instance_metadata_refuses_keeps_tags_out_of_it(aws, tmp_path):
+    # AWS fails the launch when tags are in metadata and a key has a space or '/'.
+    inst = _launch(tmp_path, ec2_gpu_tags={"cost center": "vision"})
+    assert inst["MetadataOptions"]["InstanceMetadataTags"] == "disabled"
+
+
+def test_guard_honours_the_deadline_tag_read_from_imds(aws, tmp_path):
+    inst = _launch(tmp_path, ec2_gpu_max_hours=2)
+    launch_deadline = _deadline(inst)
+    rearmed = launch_deadline + 3 * 3600  # as `mocha-ansible start` moves the tag
+    with ImdsDouble({"mocha-ansible:deadline": _iso(rearmed)}) as imds:
+        machine = Machine(tmp_path, inst["InstanceId"], imds=imds.url)
+        machine.boot_user_data(inst["script"], now=launch_deadline - 3600)
+        past_launch_deadline = machine.timer_check(now=launch_deadline + 60)
+        assert aws_api.parse_guard_report(past_launch_deadline).state == "armed"
+        assert f"deadline={rearmed} " in past_launch_deadline and "source=tag" in past_launch_deadline
+        assert not any(c.startswith("poweroff") for c in machine.calls())
+        # IMDSv2: a token first, then the tag with it (the double answers 401 without).
+        assert imds.requests[:2] == [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/tags/instance/mocha-ansible:deadline",
+        ]
+
+        fired = machine.timer_check(now=rearmed + 1)
+        assert aws_api.parse_guard_report(fired).state == "fired" and "source=tag" in fired
+        assert machine.calls()[-1] == "poweroff "
+    # The tag read last is remembered: without IMDS the guard falls back to it, not to the launch deadline.
+    assert _conf_deadline(machine) == rearmed
+    machine.env["MOCHA_GUARD_IMDS"] = _closed_loopback_url()
+    offline = machine.timer_check(now=launch_deadline + 60)
+    assert aws_api.parse_guard_report(offline).state == "armed"
+    assert f"deadline={rearmed} " in offline and "source=guard.conf (IMDS unreachable)" in offline
+
+
+def test_guard_falls_back_to_guard_conf_when_imds_is_unreachable(aws, tmp_path):
+    inst = _launch(tmp_path)
+    deadline = _deadline(inst)
+    machine = Machine(tmp_path, inst["InstanceId"])  # MOCHA_GUARD_IMDS: a closed loopback port
+    machine.boot_user_data(inst["script"], now=deadline - 3600)
+    fired = machine.timer_check(now=deadline + 1)
+    assert aws_api.parse_guard_report(fired).state == "fired"
+    assert f"deadline={deadline} " in fired and "source=guard.conf (IMDS unreachable)" in fired
+
+
+def test_guard_falls_back_to_guard_conf_when_the_tag_is_absent(aws, tmp_path):
+    inst = _launch(tmp_path)
+    deadline = _deadline(inst)
+    with ImdsDouble({}) as imds:  # tags off in metadata, or the tag removed: IMDS answers 404
+        machine = Machine(tmp_path, inst["InstanceId"], imds=imds.url)
+        machine.boot_user_data(inst["script"], now=deadline - 3600)
+        armed = machine.timer_check(now=deadline - 60)
+        fired = machine.timer_check(now=deadline + 1)
+    assert aws_api.parse_guard_report(armed).state == "armed"
+    assert "source=guard.conf (no deadline tag in IMDS)" in armed
+    assert aws_api.parse_guard_report(fired).state == "fired" and f"deadline={deadline} " in fired
 
 
 def test_a_copy_from_a_baked_ami_is_not_powered_off_by_the_source_deadline(aws, tmp_path):
