@@ -1,6 +1,11 @@
-"""julia_build_toolchain=container (issue 16) before the role's container build exists: a source
-build is refused at preflight with one message and nothing under the prefix, never quietly
-built on the host. Runs ansible-playbook on this machine; it stops before any package or clone.
+"""julia_build's toolchain (issue 16), run with ansible-playbook against this machine (Debian 12,
+GCC 12). Each case stops before anything is built; the container build itself is the molecule
+scenario molecule/julia_container.
+
+- host toolchain, an out-of-range compiler: the refusal names the container toolchain as the fix;
+- container toolchain, no docker on PATH and no package installs allowed: one message;
+- container toolchain, an image that is not here and cannot be pulled (a registry on a closed
+  loopback port): one message naming the image; nothing under the prefix in any case.
 
 The repository is the TEST DOUBLE mocha_ansible/sandbox_doubles/julia_source_stand_in.
 """
@@ -10,21 +15,86 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
+from mocha_ansible import sandbox
+from tests.helpers import SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost, run_playbook
 
-from tests.helpers import SANDBOX_DOUBLES, julia_play_on_localhost
+# Nothing listens on port 9 of loopback: the pull fails at once, and never leaves this machine.
+UNPULLABLE = "127.0.0.1:9/mocha-ansible/no-such-toolchain:never"
 
 
-@pytest.mark.parametrize("method", ["source", "source-full"])
-def test_container_toolchain_is_refused_until_built(tmp_path: Path, method: str) -> None:
+def _repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     subprocess.run([str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(repo)], check=True)
+    return repo
+
+
+def _flat(text: str) -> str:
+    """The play's output with the YAML callback's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def _path_without_docker(tmp_path: Path) -> str:
+    """A PATH of links to every command in the system folders but docker (this machine has it in /usr/bin)."""
+    bin_dir = tmp_path / "no-docker-bin"
+    bin_dir.mkdir()
+    for folder in ("/usr/sbin", "/usr/bin", "/sbin", "/bin"):
+        for tool in Path(folder).iterdir():
+            link = bin_dir / tool.name
+            if tool.name != "docker" and not link.exists():
+                link.symlink_to(tool)
+    return str(bin_dir)
+
+
+def _nothing_installed(tmp_path: Path) -> bool:
+    return not (tmp_path / "opt").exists() and not (tmp_path / "bin").exists()
+
+
+def test_host_refusal_names_the_container_toolchain(tmp_path: Path) -> None:
     proc = julia_play_on_localhost(
         tmp_path,
-        "-e", f"julia_build_repo_url=file://{repo}",
-        "-e", f"julia_build_method={method}", "-e", "julia_build_toolchain=container",
-        "-e", "julia_build_version=v0.5.0",
+        "-e", f"julia_build_repo_url=file://{_repo(tmp_path)}",
+        "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
     )  # fmt: skip
     assert proc.returncode != 0
-    assert "julia_build_toolchain=container (accepted for now: host)" in proc.stdout
-    assert not (tmp_path / "opt").exists() and not (tmp_path / "cache").exists()
+    out = _flat(proc.stdout)
+    assert "Julia v0.5.0 builds with GCC 4.7 to 5.x, and this host has GCC 12" in out
+    assert "julia_build_toolchain=container (provision --julia-toolchain container)" in out
+    assert _nothing_installed(tmp_path) and not (tmp_path / "cache").exists()
+
+
+def _play(tmp_path: Path, env: dict[str, str], *extra: str) -> str:
+    """playbooks/julia.yml as julia_play_on_localhost runs it, in this environment; its output, unwrapped."""
+    proc = run_playbook(
+        "playbooks/julia.yml",
+        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
+        "-e", "julia_build_install_packages=false",
+        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
+        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
+        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
+        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
+        "-e", f"julia_build_repo_url=file://{_repo(tmp_path)}",
+        "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
+        # Never the default image: a pull of ubuntu:16.04 would go to a registry off this machine.
+        "-e", "julia_build_toolchain=container", "-e", f"julia_build_toolchain_image={UNPULLABLE}",
+        *extra,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    return _flat(proc.stdout)
+
+
+def test_container_without_an_engine_stops_with_one_message(tmp_path: Path) -> None:
+    # julia_play_on_localhost's settings forbid package installs, so docker cannot be installed.
+    out = _play(tmp_path, ansible_env({"PATH": f"{_path_without_docker(tmp_path)}:{VENV_BIN}"}))
+    assert (
+        "julia_build_toolchain=container needs a container engine; localhost has no docker, and the distro's"
+        " package (docker.io) could not be installed: julia_build_install_packages is false"
+    ) in out
+    assert _nothing_installed(tmp_path) and not (tmp_path / "cache").exists()
+
+
+def test_container_image_that_cannot_be_pulled_stops_with_one_message(tmp_path: Path) -> None:
+    sandbox.ensure_docker()
+    out = _play(tmp_path, ansible_env(path_prefix="/usr/local/bin"))
+    assert f"julia_build_toolchain=container: the image {UNPULLABLE} is not on localhost and cannot be pulled" in out
+    assert _nothing_installed(tmp_path) and not (tmp_path / "cache").exists()

@@ -105,4 +105,5 @@ class FilterModule:
             "julia_build_tags": julia_build_tags,
             "julia_build_resolve": julia_build_resolve,
             "julia_build_gcc_check": julia_build_gcc_check,
+            "julia_build_gcc_range": julia_build_gcc_range,
         }
