@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mocha_ansible import __version__, completion, environment
+from mocha_ansible import __version__, completion, environment, lifecycle
 from mocha_ansible.arguments import Parser, lines_arg, name_arg, path_arg, region_arg
 from mocha_ansible.commands import (
     cmd_bake,
@@ -28,6 +28,7 @@ from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ExitCode, MochaAnsibleError
 from mocha_ansible.preflight import enforce, run_preflight
 from mocha_ansible.provision import Options, Provision, confirm_on_tty, print_plan
+from mocha_ansible.settings import accepted_text
 from mocha_ansible.settings_flags import add_settings_options, settings_from_args
 
 EPILOG = "exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted."
@@ -147,7 +148,7 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     """stop and start, as `sky stop/start`: pause a deployment's billing and resume it."""
     for name, text, func in (
         ("stop", "Stop a deployment's instances: instance billing pauses; the volumes stay (and bill).", cmd_stop),
-        ("start", "Start a stopped deployment again; refused once its cost guard's deadline has passed.", cmd_start),
+        ("start", START_HELP, cmd_start),
     ):
         p = add(name, text, func)
         _add_region(p, f"default: {defaults['region']} and the runs' regions")
@@ -159,6 +160,26 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         p.set_defaults(all_owners=False)
         p.add_argument("--key-dir", default="~/.ssh", type=path_arg("folder"),
                        help="Where the role saved created keys (default: ~/.ssh).")  # fmt: skip
+        if name == "start":
+            p.add_argument(
+                "--max-hours", type=_max_hours_arg, metavar="H",
+                help="Re-arm each stopped instance's cost guard to now + H hours "
+                f"(default: the instance's own mocha-ansible:max-hours tag); {accepted_text('max_hours')}.",
+            )  # fmt: skip
+
+
+START_HELP = (
+    "Start a stopped deployment again, re-arming its cost guard: before each stopped instance starts, its "
+    "mocha-ansible:deadline tag moves to now + --max-hours, and the guard on it reads that tag at every check. "
+    "An instance already running is left alone and keeps its deadline."
+)
+
+
+def _max_hours_arg(value: str) -> float:
+    try:
+        return lifecycle.max_hours(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None:

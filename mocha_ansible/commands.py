@@ -125,8 +125,9 @@ def cmd_ssh_config(args: argparse.Namespace, env: Environment) -> int:
 def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     """stop/start a deployment: pause billing (the volumes stay, and bill) or resume it.
 
-    The cost guard on the instance powers it off at its absolute deadline (the deadline tag; ec2_gpu's
-    user-data), so a start past that deadline would be powered off, and terminated, at once: refused.
+    The cost guard on the instance powers it off at its absolute deadline, which it reads from the
+    mocha-ansible:deadline tag at every check (ec2_gpu's user-data). `start` re-arms it: before
+    starting a stopped instance it moves that tag to now + max-hours (lifecycle.rearm_plan).
     """
     env.connect()
     regions, owner = _regions(args), str(_owner(args))
@@ -137,21 +138,11 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
             f"{state}: no instance of deployment {args.deployment!r} (owner {owner}) in {', '.join(regions)}",
             fix="mocha-ansible status --all-owners",
         )
-    now = datetime.now(UTC)
-    expired = [
-        f"{i.instance_id} at {i.expires.astimezone(UTC).strftime('%Y-%m-%dT%H:%MZ')}"
-        for i in live
-        if state == "running" and i.expires is not None and i.expires <= now
-    ]
-    if expired:
-        # `start` does not move the deadline: it is written on the host (guard.conf) and in the
-        # mocha-ansible:deadline tag at launch only, and the guard checks it 30 s after every boot.
-        raise PreflightRefused(
-            f"start: the cost guard's deadline (fixed at launch: launch + max_hours) has passed for "
-            f"{', '.join(expired)}; start does not re-arm it, so the guard would power the instance off, "
-            "and terminate it, 30 s after boot",
-            fix=f"mocha-ansible teardown --deployment {args.deployment}, then provision again (a new deadline)",
-        )
+    plans = [lifecycle.Rearm(i, kept="stopped") for i in live]
+    if state == "running":
+        # Judged for every instance before any tag or instance changes: a refusal changes nothing.
+        plans = lifecycle.rearm_plan(live, args.max_hours, datetime.now(UTC))
+        lifecycle.rearm(plans)
     run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
     cancel = Cancel()
     with cancel.installed():
@@ -161,7 +152,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
-    guard = {i.instance_id: i.expires.isoformat(timespec="minutes") if i.expires else None for i in live}
+    guard = {p.instance.instance_id: _minutes(p.deadline or p.instance.expires) for p in plans}
     if args.json:
         kind = "stop" if state == "stopped" else "start"
         print(json.dumps({"type": kind, "deployment": args.deployment, "ok": ok, "guard_deadlines": guard}))
@@ -170,9 +161,19 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     elif state == "stopped":
         print(f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume: mocha-ansible start")
     else:
-        for instance_id, deadline in guard.items():
-            print(f"Started {instance_id}; its cost guard still powers it off at {deadline or 'never (no guard)'}.")
+        for plan in plans:
+            at = guard[plan.instance.instance_id] or "never (no guard)"
+            if plan.instance.state in ("running", "pending"):
+                print(f"{plan.instance.instance_id} was already running; its cost guard still powers it off at {at}.")
+            elif plan.deadline is not None:
+                print(f"Started {plan.instance.instance_id}; its cost guard, re-armed, powers it off at {at}.")
+            else:
+                print(f"Started {plan.instance.instance_id}; its cost guard powers it off at {at} ({plan.kept}).")
     return ExitCode.OK if ok else ExitCode.PLAY_FAILED
+
+
+def _minutes(when: datetime | None) -> str | None:
+    return when.isoformat(timespec="minutes") if when else None
 
 
 def cmd_stop(args: argparse.Namespace, env: Environment) -> int:

@@ -10,14 +10,19 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from mocha_ansible import aws, results
 from mocha_ansible.environment import Aws, Environment
+from mocha_ansible.errors import PreflightRefused
 from mocha_ansible.progress import Progress
 from mocha_ansible.project import playbook
 from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
+from mocha_ansible.settings import Settings, accepted_text
 
 
 def regions(first: str, more: Iterable[object] = ()) -> list[str]:
@@ -113,6 +118,100 @@ def power(
     extravars = {**_role_vars(regions[0], deployment, key_dir, state, owner), "ec2_gpu_regions": regions[1:]}
     job = PlaybookJob(playbook=playbook("power.yml"), ident=f"power-{state}", extravars=extravars)
     return run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok
+
+
+TAG_MAX_HOURS = "mocha-ansible:max-hours"
+# The hours `provision --max-hours` accepts, declared once (Settings.max_hours): start's
+# --max-hours and an instance's max-hours tag are judged by the same range.
+_MAX_HOURS = TypeAdapter(Settings.model_fields["max_hours"].rebuild_annotation())
+
+
+def max_hours(value: str) -> float:
+    """A max_hours value as provision accepts it; ValueError naming the value and the accepted range."""
+    try:
+        return float(_MAX_HOURS.validate_python(float(value)))
+    except (ValueError, ValidationError):
+        raise ValueError(f"{value!r} is not accepted; accepted: {accepted_text('max_hours')}") from None
+
+
+# Only a stopped (or stopping) instance is re-armed: a running one keeps its deadline, so
+# `start` never quietly extends the cap of an instance that is already billing.
+REARMABLE_STATES = ("stopped", "stopping")
+
+
+@dataclass
+class Rearm:
+    """What `start` does to one instance's cost guard: its new deadline, or why it keeps the old one."""
+
+    instance: aws.Instance
+    deadline: datetime | None = None  # the new deadline; None: not moved
+    kept: str = ""  # why it was not moved ("" when it was)
+
+
+def _imds_tags_on(instance: aws.Instance) -> bool:
+    """Whether the instance's guard can read its tags (launched with instance_metadata_tags enabled)."""
+    ec2 = aws.client("ec2", instance.region)
+    [reservation] = ec2.describe_instances(InstanceIds=[instance.instance_id])["Reservations"]
+    options = reservation["Instances"][0].get("MetadataOptions", {})
+    return bool(options.get("InstanceMetadataTags") == "enabled")
+
+
+def rearm_plan(instances: list[aws.Instance], max_hours: float | None, now: datetime) -> list[Rearm]:
+    """Each instance's new deadline, now + max_hours (default: its own max-hours tag); nothing is changed.
+
+    Kept as it is: a running instance, one without a guard (launched with the guard off: no deadline
+    tag), and one whose guard cannot see its tags (launched before the guard read them, or with a tag
+    key instance metadata refuses); that last one is refused once its deadline has passed.
+    """
+    plans = []
+    for inst in instances:
+        if inst.state not in REARMABLE_STATES:
+            plans.append(Rearm(inst, kept=f"{inst.state}: deadline not moved"))
+        elif inst.expires is None:
+            plans.append(Rearm(inst, kept="no cost guard (launched with it off)"))
+        elif not _imds_tags_on(inst):
+            if inst.expires <= now:
+                raise PreflightRefused(
+                    f"start: {inst.instance_id} was launched without tags in instance metadata, so its cost guard "
+                    f"cannot see a new deadline, and its deadline {_iso(inst.expires)} has passed: the guard would "
+                    "power it off, and terminate it, 30 s after boot",
+                    fix=f"mocha-ansible teardown --deployment {inst.deployment}, then provision again",
+                )
+            plans.append(Rearm(inst, kept="its guard cannot read tags (launched without them in metadata): not moved"))
+        else:
+            hours = max_hours if max_hours is not None else _tagged_hours(inst)
+            plans.append(Rearm(inst, deadline=(now + timedelta(hours=hours)).replace(microsecond=0)))
+    return plans
+
+
+def _tagged_hours(inst: aws.Instance) -> float:
+    raw = inst.tags.get(TAG_MAX_HOURS, "")
+    try:
+        return max_hours(raw)
+    except ValueError:
+        raise PreflightRefused(
+            f"start: {inst.instance_id}'s {TAG_MAX_HOURS} tag is {raw!r}, not max_hours that provision accepts "
+            f"({accepted_text('max_hours')}), so start cannot re-arm its cost guard from it",
+            fix="mocha-ansible start --max-hours H",
+        ) from None
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rearm(plans: list[Rearm]) -> None:
+    """Write each new deadline into the instance's mocha-ansible:deadline tag (its guard reads it at boot)."""
+    for plan in plans:
+        if plan.deadline is None:
+            continue
+        ec2 = aws.client("ec2", plan.instance.region)
+        try:
+            ec2.create_tags(
+                Resources=[plan.instance.instance_id], Tags=[{"Key": aws.TAG_DEADLINE, "Value": _iso(plan.deadline)}]
+            )
+        except Exception as exc:
+            raise aws.explain(exc, f"re-arming the cost guard of {plan.instance.instance_id}") from None
 
 
 def bake(
