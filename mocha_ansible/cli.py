@@ -170,7 +170,8 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
 
 START_HELP = (
     "Start a stopped deployment again, re-arming its cost guard: before each stopped instance starts, its "
-    "mocha-ansible:deadline tag moves to now + --max-hours, and the guard on it reads that tag at every check. "
+    "mocha-ansible:deadline tag moves to now + H hours (option below), and the guard on the host reads that tag "
+    "at every check. "
     "An instance already running is left alone and keeps its deadline."
 )
 
