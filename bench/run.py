@@ -174,6 +174,10 @@ def _medians(stage_runs: list[dict[str, dict[str, Any]]]) -> dict[str, float]:
     return {n: statistics.median(run[n]["seconds"] for run in stage_runs if n in run) for n in names}
 
 
+def _changed(stages: dict[str, dict[str, Any]]) -> dict[str, int]:
+    return {name: int(stage["changed"]) for name, stage in stages.items()}
+
+
 class Runs:
     """The selected benchmarks, in an order that lets later ones reuse earlier hosts."""
 
@@ -210,7 +214,9 @@ class Runs:
                 "stages": stages, "first": first, "first_stages": first_stages,
                 "rerun": rerun, "rerun_stages": rerun_stages, "rerun_changed_max": changed,
             }  # fmt: skip
-        self.results["route_binary"] = {"stages": stages, "seconds": _medians(first_stages)}
+        self.results["route_binary"] = {  # changed: the last host's, the one routes bakes
+            "stages": stages, "seconds": _medians(first_stages), "changed": _changed(first_stages[-1]),
+        }  # fmt: skip
         if with_wrapper:
             self.results["wrapper"] = {"stages": host_stages, "cli": wrapper, "ansible_playbook": plain}
         self.save()
@@ -228,10 +234,11 @@ class Runs:
 
     def routes(self, max_iter: int) -> None:
         """A source build of the stand-in, a bake of the binary route's host and a launch from it."""
-        b, measured = self.bench, {}
+        b, measured, changed = self.bench, {}, {}
         if not self.kept:
             self.converge(rerun_too=False, with_wrapper=False, keep_last=True)
         measured["binary"] = self.results["route_binary"]["seconds"]
+        changed["binary"] = self.results["route_binary"]["changed"]
         start = time.monotonic()
         b.cli(["bake", "--sandbox", "--deployment", f"conv{self.repeat - 1}"])
         bake_seconds = time.monotonic() - start
@@ -240,13 +247,14 @@ class Runs:
             # A tag the stand-in's repository has (mirrors.py): the default version is a binary release's.
             [*b.provision_args("route-src", HEAVY), "--julia-from", "source", "--julia-version", "v0.5.0"]
         )
-        measured["source"] = {k: v["seconds"] for k, v in stages.items()}
+        measured["source"], changed["source"] = {k: v["seconds"] for k, v in stages.items()}, _changed(stages)
         _, stages = b.cli([*b.provision_args("route-baked", HEAVY), "--ami-from-bake"])
-        measured["baked"] = {k: v["seconds"] for k, v in stages.items()}
+        # Changed counts show what a stage did: a Mocha stage with none trained nothing (the converged gate).
+        measured["baked"], changed["baked"] = {k: v["seconds"] for k, v in stages.items()}, _changed(stages)
         b.teardown(amis=True)
         default_iter = time_to_model.default_max_iter()
         self.results["routes"] = {
-            "measured": measured, "bake_seconds": bake_seconds, "stand_in_max_iter": max_iter,
+            "measured": measured, "changed": changed, "bake_seconds": bake_seconds, "stand_in_max_iter": max_iter,
             "cited_max_iter": default_iter,
             "table": time_to_model.routes(measured, default_iter, max_iter),
         }  # fmt: skip
