@@ -150,9 +150,11 @@ class Rearm:
 
 def _imds_tags_on(instance: aws.Instance) -> bool:
     """Whether the instance's guard can read its tags (launched with instance_metadata_tags enabled)."""
-    ec2 = aws.client("ec2", instance.region)
-    [reservation] = ec2.describe_instances(InstanceIds=[instance.instance_id])["Reservations"]
-    options = reservation["Instances"][0].get("MetadataOptions", {})
+    try:
+        described = aws.client("ec2", instance.region).describe_instances(InstanceIds=[instance.instance_id])
+    except Exception as exc:
+        raise aws.explain(exc, f"reading the metadata options of {instance.instance_id}") from None
+    options = described["Reservations"][0]["Instances"][0].get("MetadataOptions", {})
     return bool(options.get("InstanceMetadataTags") == "enabled")
 
 

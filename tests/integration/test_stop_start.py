@@ -161,3 +161,16 @@ def test_start_without_a_guard_starts_and_adds_no_deadline(aws, monkeypatch, tmp
     assert main(["start", "--max-hours", "2", *_base(tmp_path)]) == 0
     assert (_state(instance_id), _deadline_tag(instance_id)) == ("running", None)
     assert "powers it off at never (no guard)" in capsys.readouterr().out
+
+
+def test_start_refuses_an_unreadable_max_hours_tag_without_max_hours(
+    aws, monkeypatch, tmp_path: Path, isolated_home, capsys
+):
+    monkeypatch.setenv("LOGNAME", "alice")
+    deadline = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    instance_id = _stopped(_launch(deadline, max_hours="forever"))
+
+    assert main(["start", *_base(tmp_path)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mocha-ansible:max-hours tag is 'forever'" in err[0] and "--max-hours H" in err[0]
+    assert (_state(instance_id), _deadline_tag(instance_id)) == ("stopped", deadline)
