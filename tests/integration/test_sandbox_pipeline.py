@@ -105,6 +105,10 @@ def test_full_pipeline_then_a_fleet_of_three_then_teardown(box: Sandbox) -> None
     for inst in set(instances) - {instance}:
         assert images[inst] == ami
         assert json.loads((fleet_run / "hosts" / inst / "julia_build.json").read_text())["built_now"] is False
+        # The image carries the baked host's trained model; each new host trains its own.
+        record = box.docker_exec(f"mocha-sandbox-{inst}", "find", "/", "-xdev", "-name", ".mocha-ansible-trained.json",
+                                 "-exec", "cat", "{}", "+")  # fmt: skip
+        assert [json.loads(line)["host"] for line in record.splitlines()] == [inst], record
 
     down = box.cli("teardown", "--sandbox", "--yes")
     assert down.returncode == 0, down.stdout + down.stderr
