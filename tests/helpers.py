@@ -65,7 +65,9 @@ def private_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def julia_play_on_localhost(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def julia_play_on_localhost(
+    tmp_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """playbooks/julia.yml against this machine, everything it writes under tmp_path."""
     return run_playbook(
         "playbooks/julia.yml",
@@ -76,6 +78,7 @@ def julia_play_on_localhost(tmp_path: Path, *extra: str) -> subprocess.Completed
         "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
         "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
         *extra,
+        env=env,
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ the clock are injected, so nothing here powers anything off.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -185,27 +186,26 @@ def test_guard_honours_the_deadline_tag_read_from_imds(aws, tmp_path):
     assert f"deadline={rearmed} " in offline and "source=guard.conf (IMDS unreachable)" in offline
 
 
-def test_guard_falls_back_to_guard_conf_when_imds_is_unreachable(aws, tmp_path):
+@pytest.mark.parametrize(
+    ("tags", "source"),
+    [
+        (None, "guard.conf (IMDS unreachable)"),  # MOCHA_GUARD_IMDS: a closed loopback port
+        ({}, "guard.conf (no deadline tag in IMDS)"),  # tags off in metadata, or the tag removed: 404
+    ],
+    ids=["imds-unreachable", "tag-absent"],
+)
+def test_guard_falls_back_to_guard_conf(aws, tmp_path, tags, source):
     inst = _launch(tmp_path)
     deadline = _deadline(inst)
-    machine = Machine(tmp_path, inst["InstanceId"])  # MOCHA_GUARD_IMDS: a closed loopback port
-    machine.boot_user_data(inst["script"], now=deadline - 3600)
-    fired = machine.timer_check(now=deadline + 1)
-    assert aws_api.parse_guard_report(fired).state == "fired"
-    assert f"deadline={deadline} " in fired and "source=guard.conf (IMDS unreachable)" in fired
-
-
-def test_guard_falls_back_to_guard_conf_when_the_tag_is_absent(aws, tmp_path):
-    inst = _launch(tmp_path)
-    deadline = _deadline(inst)
-    with ImdsDouble({}) as imds:  # tags off in metadata, or the tag removed: IMDS answers 404
-        machine = Machine(tmp_path, inst["InstanceId"], imds=imds.url)
+    with contextlib.ExitStack() as stack:
+        imds = stack.enter_context(ImdsDouble(tags)).url if tags is not None else None
+        machine = Machine(tmp_path, inst["InstanceId"], imds=imds)
         machine.boot_user_data(inst["script"], now=deadline - 3600)
         armed = machine.timer_check(now=deadline - 60)
         fired = machine.timer_check(now=deadline + 1)
-    assert aws_api.parse_guard_report(armed).state == "armed"
-    assert "source=guard.conf (no deadline tag in IMDS)" in armed
+    assert aws_api.parse_guard_report(armed).state == "armed" and f"source={source}" in armed
     assert aws_api.parse_guard_report(fired).state == "fired" and f"deadline={deadline} " in fired
+    assert f"source={source}" in fired
 
 
 def test_a_copy_from_a_baked_ami_is_not_powered_off_by_the_source_deadline(aws, tmp_path):

@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from mocha_ansible import sandbox
-from tests.helpers import SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost, run_playbook
+from tests.helpers import SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost
 
 # Nothing listens on port 9 of loopback: the pull fails at once, and never leaves this machine.
 UNPULLABLE = "127.0.0.1:9/mocha-ansible/no-such-toolchain:never"
@@ -63,15 +63,9 @@ def test_host_refusal_names_the_container_toolchain(tmp_path: Path) -> None:
 
 
 def _play(tmp_path: Path, env: dict[str, str], *extra: str) -> str:
-    """playbooks/julia.yml as julia_play_on_localhost runs it, in this environment; its output, unwrapped."""
-    proc = run_playbook(
-        "playbooks/julia.yml",
-        "-e", "mocha_hosts=localhost", "-e", "mocha_become=false",
-        "-e", "julia_build_install_packages=false",
-        "-e", f"julia_build_cache_dir={tmp_path / 'cache'}",
-        "-e", f"julia_build_prefix={tmp_path / 'opt'}",
-        "-e", f"julia_build_link={tmp_path / 'bin' / 'julia'}",
-        "-e", f"julia_build_facts_dir={tmp_path / 'facts'}",
+    """julia_play_on_localhost in this environment, building in the container; its output, unwrapped."""
+    proc = julia_play_on_localhost(
+        tmp_path,
         "-e", f"julia_build_repo_url=file://{_repo(tmp_path)}",
         "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
         # Never the default image: a pull of ubuntu:16.04 would go to a registry off this machine.
