@@ -31,6 +31,8 @@ PROJECT_TAG = _LOOKUP_TAGS[TAG_PROJECT]
 # The cost guard's absolute deadline (ISO 8601, UTC), fixed at launch: EC2's LaunchTime
 # moves on every stop/start, so launch + max-hours is not it.
 TAG_DEADLINE = "mocha-ansible:deadline"
+# The deadline tag's value, as ec2_gpu writes it at launch and `start` when it re-arms.
+DEADLINE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # What the instance's guard prints to the serial console at each check (user-data.sh.j2).
 _GUARD_LINE = re.compile(r"mocha-ansible-guard: (armed|fired|idle|broken|one-shot)\b")
 
@@ -131,6 +133,8 @@ class Instance:
     private_ip: str | None
     launch_time: datetime | None
     tags: dict[str, str]
+    # Launched with instance_metadata_tags enabled: its cost guard can read a moved deadline tag.
+    imds_tags: bool = False
 
     @property
     def deployment(self) -> str:
@@ -144,7 +148,7 @@ class Instance:
     def expires(self) -> datetime | None:
         """The cost guard's deadline, from the tag set at launch; None without a guard."""
         try:
-            return datetime.strptime(self.tags[TAG_DEADLINE], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            return datetime.strptime(self.tags[TAG_DEADLINE], DEADLINE_FORMAT).replace(tzinfo=UTC)
         except (KeyError, ValueError):
             return None
 
@@ -207,6 +211,7 @@ def _instances(ec2: Any, region: str, filters: list[dict[str, Any]]) -> list[Ins
             private_ip=inst.get("PrivateIpAddress"),
             launch_time=inst.get("LaunchTime"),
             tags=_tags(inst),
+            imds_tags=inst.get("MetadataOptions", {}).get("InstanceMetadataTags") == "enabled",
         )
         for page in ec2.get_paginator("describe_instances").paginate(Filters=filters)
         for reservation in page["Reservations"]

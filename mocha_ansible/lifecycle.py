@@ -148,16 +148,6 @@ class Rearm:
     kept: str = ""  # why it was not moved ("" when it was)
 
 
-def _imds_tags_on(instance: aws.Instance) -> bool:
-    """Whether the instance's guard can read its tags (launched with instance_metadata_tags enabled)."""
-    try:
-        described = aws.client("ec2", instance.region).describe_instances(InstanceIds=[instance.instance_id])
-    except Exception as exc:
-        raise aws.explain(exc, f"reading the metadata options of {instance.instance_id}") from None
-    options = described["Reservations"][0]["Instances"][0].get("MetadataOptions", {})
-    return bool(options.get("InstanceMetadataTags") == "enabled")
-
-
 def rearm_plan(instances: list[aws.Instance], max_hours: float | None, now: datetime) -> list[Rearm]:
     """Each instance's new deadline, now + max_hours (default: its own max-hours tag); nothing is changed.
 
@@ -171,7 +161,7 @@ def rearm_plan(instances: list[aws.Instance], max_hours: float | None, now: date
             plans.append(Rearm(inst, kept=f"{inst.state}: deadline not moved"))
         elif inst.expires is None:
             plans.append(Rearm(inst, kept="no cost guard (launched with it off)"))
-        elif not _imds_tags_on(inst):
+        elif not inst.imds_tags:
             if inst.expires <= now:
                 raise PreflightRefused(
                     f"start: {inst.instance_id} was launched without tags in instance metadata, so its cost guard "
@@ -199,7 +189,7 @@ def _tagged_hours(inst: aws.Instance) -> float:
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime(aws.DEADLINE_FORMAT)
 
 
 def rearm(plans: list[Rearm]) -> None:
