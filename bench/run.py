@@ -249,7 +249,7 @@ class Runs:
         )
         measured["source"], changed["source"] = {k: v["seconds"] for k, v in stages.items()}, _changed(stages)
         _, stages = b.cli([*b.provision_args("route-baked", HEAVY), "--ami-from-bake"])
-        # Changed counts show what a stage did: a Mocha stage with none trained nothing (the converged gate).
+        # Changed counts show what a stage did: one with none only probed (the converged gate).
         measured["baked"], changed["baked"] = {k: v["seconds"] for k, v in stages.items()}, _changed(stages)
         b.teardown(amis=True)
         default_iter = time_to_model.default_max_iter()
