@@ -159,13 +159,27 @@ class _Judge:
         if method == "binary":
             self.add("julia", "ok", f"official binary of {tag}, sha256 pinned; no compiler needed")
             return
-        if method == "source" and release and OFFICIAL_JULIA_REPO.match(s.julia_repo):
-            git = release.get("git") or {}
-            if git.get("deps_reachable") is False:
+        if method == "source" and release and (release.get("git") or {}).get("deps_reachable") is False:
+            # The tag's make would fetch dependencies from hosts that are gone: julia_build seeds
+            # deps/srccache from the release's -full tarball, and the tag's own deps/checksums
+            # check every file (julia_releases.yml, git.deps_verified_by). A mirror or local
+            # repository brings its own dependency sources unless a -full URL is given for it.
+            official = bool(OFFICIAL_JULIA_REPO.match(s.julia_repo))
+            table_url = (release.get("source_full") or {}).get("url") if official else None
+            full_url = str(self.extra.get("julia_build_source_full_url") or table_url or "")
+            if full_url:
+                self.route.parts.append(
+                    f"git tag {tag}; dependency sources from {full_url.rstrip('/').rsplit('/', 1)[-1]},"
+                    " each checked against the tag's deps/checksums"
+                )
+            elif official:
+                git = release.get("git") or {}
                 self.add(
                     "julia", "fail",
-                    f"a git-tag build of {tag} downloads dependencies from hosts that are gone ({git.get('source')})",
-                    fix="--julia-from source-full (the release's full tarball) or --julia-from binary",
+                    f"a git-tag build of {tag} downloads dependencies from hosts that are gone ({git.get('source')})"
+                    " and no -full tarball is known to take them from",
+                    fix="-e julia_build_source_full_url=URL (the release's -full tarball),"
+                    " --julia-from source-full or --julia-from binary",
                 )  # fmt: skip
                 return
         self._compiler(tag, method)

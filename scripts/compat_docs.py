@@ -114,6 +114,9 @@ def _releases(data: dict[str, Any]) -> Iterator[Row]:
                 continue
             if key == "git":
                 what = "dependency hosts reachable: " + _text(way.get("deps_reachable"))
+                if way.get("deps_from"):
+                    what += (f"; dependency sources from {way['deps_from']}'s deps/srccache, each checked against"
+                             f" the tag's deps/checksums ({_text(way.get('deps_verified_by'))})")  # fmt: skip
                 checksum = "-"
             else:
                 what = _text(way.get("url"))
