@@ -7,9 +7,14 @@ container: molecule/julia_build.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import os
 import re
+import shutil
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -190,15 +195,21 @@ def test_bad_method_inputs(tmp_path, extra, message):
     _refused(_julia(tmp_path, "-e", extra), message, tmp_path)
 
 
-@pytest.mark.parametrize("tag", ["v0.4.7", "v0.5.0", "v0.6.4"])
-def test_a_git_tag_build_from_the_official_repository_with_dead_dependency_hosts_is_refused(tmp_path, tag):
+def test_a_git_tag_build_with_dead_dependency_hosts_and_no_full_tarball_is_refused(tmp_path):
+    """A release row that says the dependency hosts are gone and names no -full tarball (this table has none
+    such: the row is given as an extra variable) is refused before anything is made."""
+    releases = _table()["julia_build_releases"]
+    row = {k: v for k, v in releases["v0.5.0"].items() if k != "source_full"}
     proc = _julia(
-        tmp_path, "-e", "julia_build_method=source", "-e", f"julia_build_version={tag}",
-        "-e", f"julia_build_repo_url={OFFICIAL}",
+        tmp_path, "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
+        "-e", f"julia_build_repo_url={OFFICIAL}", "-e", json.dumps({"julia_build_releases": {"v0.5.0": row}}),
     )  # fmt: skip
-    _refused(proc, f"julia_build_method=source: a git-tag build of julia_build_version={tag} from {OFFICIAL}", tmp_path)
+    _refused(
+        proc, f"julia_build_method=source: a git-tag build of julia_build_version=v0.5.0 from {OFFICIAL}", tmp_path
+    )
     assert "downloads its dependencies from hosts that are gone (JuliaLang/julia#" in proc.stdout
-    assert "fix: julia_build_method: source-full (or binary)" in proc.stdout
+    assert "and no -full tarball is known to take them from" in proc.stdout
+    assert "fix: julia_build_source_full_url=URL, or julia_build_method: source-full (or binary)" in proc.stdout
 
 
 def test_a_git_tag_build_from_a_mirror_passes_that_check(tmp_path, stand_in_repo):
@@ -220,3 +231,84 @@ def test_source_full_checks_the_compiler_before_downloading(tmp_path):
         "-e", f"julia_build_source_full_checksum=sha256:{SHA}",
     )  # fmt: skip
     _refused(proc, "Julia v0.5.0 builds with GCC 4.7 to 5.x", tmp_path)
+
+
+# -- a git-tag build seeded from the -full tarball (issue 16) -------------------------
+# The repository is the TEST DOUBLE julia_source_stand_in made with JULIA_DOUBLE_DEPS_FILE: each
+# tag commits deps/checksums/<file>/sha512 and its make stops unless deps/srccache/<file> matches,
+# as real Julia's deps Makefiles do. The -full tarball is a stand-in built here (TEST DOUBLE).
+# The build runs on this machine with its GCC 12 (the compiler check is waived: the stand-in is
+# plain C); the build user is this test's own and is removed afterwards.
+
+SEED_USER = "mocha-seed-double"
+DEPS_FILE = "pcre-stand-in.tar.bz2"
+
+
+@pytest.fixture
+def seed_dir():
+    """A folder the build user can enter (pytest's tmp_path is root's alone)."""
+    base = Path(tempfile.mkdtemp(prefix="mocha-julia-seed-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+    subprocess.run(["userdel", SEED_USER], capture_output=True, check=False)
+
+
+def _full_tarball(dest: Path, deps: bytes) -> Path:
+    """A stand-in julia-0.5.0-full.tar.gz: the dependency file, and a top-level file that must not be unpacked."""
+    path = dest / "julia-0.5.0-full.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in ((f"julia-0.5.0/deps/srccache/{DEPS_FILE}", deps), ("julia-0.5.0/NOT-FROM-THE-TAG", b"x")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _stand_in_repo_with_deps(base: Path) -> None:
+    deps = base / DEPS_FILE
+    deps.write_bytes(b"the dependency source the tag's checksum names\n")
+    env = {**os.environ, "JULIA_DOUBLE_DEPS_FILE": str(deps)}
+    subprocess.run([str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(base / "repo")], env=env,
+                   check=True)  # fmt: skip
+
+
+def _seeded_build(base: Path, full: Path) -> subprocess.CompletedProcess[str]:
+    return _julia(
+        base, "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
+        "-e", f"julia_build_repo_url=file://{base / 'repo'}", "-e", f"julia_build_user={SEED_USER}",
+        "-e", "julia_build_allow_unsupported_gcc=true", "-e", f"julia_build_source_full_url=file://{full}",
+    )  # fmt: skip
+
+
+def _changed(proc: subprocess.CompletedProcess[str]) -> int:
+    return int(re.search(r"localhost\s+: ok=\d+\s+changed=(\d+)", proc.stdout).group(1))  # type: ignore[union-attr]
+
+
+def test_a_git_tag_build_takes_its_dependency_sources_from_the_full_tarball(seed_dir):
+    _stand_in_repo_with_deps(seed_dir)
+    full = _full_tarball(seed_dir, b"the dependency source the tag's checksum names\n")
+    proc = _seeded_build(seed_dir, full)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    src = seed_dir / "cache" / "build-v0.5.0"
+    assert (src / "deps" / "srccache" / DEPS_FILE).read_bytes() == b"the dependency source the tag's checksum names\n"
+    # Only deps/srccache is taken from the tarball, never its other files.
+    assert not (src / "NOT-FROM-THE-TAG").exists() and not (src / "deps" / "srccache" / "NOT-FROM-THE-TAG").exists()
+    # The stand-in's make checked the file against the tag's deps/checksums before compiling.
+    log = (seed_dir / "cache" / "build-v0.5.0.log").read_text()
+    assert f"stand-in deps: deps/srccache/{DEPS_FILE} matches deps/checksums/{DEPS_FILE}/sha512" in log
+    assert (seed_dir / "opt" / "v0.5.0" / "bin" / "julia").is_file()
+    assert (src / ".mocha-ansible-deps-seeded").is_file()
+    again = _seeded_build(seed_dir, full)
+    assert again.returncode == 0 and _changed(again) == 0, again.stdout[-3000:]
+
+
+def test_a_tampered_dependency_in_the_full_tarball_fails_the_build_and_installs_nothing(seed_dir):
+    _stand_in_repo_with_deps(seed_dir)
+    full = _full_tarball(seed_dir, b"a dependency source someone changed\n")
+    proc = _seeded_build(seed_dir, full)
+    assert proc.returncode != 0
+    log = (seed_dir / "cache" / "build-v0.5.0.log").read_text()
+    assert f"stand-in deps: deps/srccache/{DEPS_FILE} does not match deps/checksums/{DEPS_FILE}/sha512" in log
+    assert not (seed_dir / "opt" / "v0.5.0").exists()
+    assert not (seed_dir / "bin" / "julia").exists()

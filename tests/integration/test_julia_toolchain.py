@@ -16,7 +16,8 @@ import subprocess
 from pathlib import Path
 
 from mocha_ansible import sandbox
-from tests.helpers import SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost
+from tests.conftest import project_resources
+from tests.helpers import NOTHING, SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost, private_cli
 
 # Nothing listens on port 9 of loopback: the pull fails at once, and never leaves this machine.
 UNPULLABLE = "127.0.0.1:9/mocha-ansible/no-such-toolchain:never"
@@ -92,3 +93,22 @@ def test_container_image_that_cannot_be_pulled_stops_with_one_message(tmp_path: 
     out = _play(tmp_path, ansible_env(path_prefix="/usr/local/bin"))
     assert f"julia_build_toolchain=container: the image {UNPULLABLE} is not on localhost and cannot be pulled" in out
     assert _nothing_installed(tmp_path) and not (tmp_path / "cache").exists()
+
+
+def test_a_git_tag_build_of_0_5_in_the_container_plans_its_dependencies_from_the_full_tarball(aws, tmp_path):
+    """Issue 16's done-when: the tag's dependency hosts are gone, so the plan takes the dependency
+    sources from the release's -full tarball (checked by the tag's deps/checksums) and builds in
+    the era's image with its GCC 5.4."""
+    proc = private_cli(
+        tmp_path, "provision", "--check", "--julia-version", "v0.5.0", "--julia-from", "source",
+        "--julia-toolchain", "container",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    route_line = next(line for line in proc.stdout.splitlines() if line.startswith("route: "))
+    assert "Julia v0.5.0 by source" in route_line
+    assert (
+        "git tag v0.5.0; dependency sources from julia-0.5.0-full.tar.gz, each checked against the tag's deps/checksums"
+    ) in route_line
+    assert "built in ubuntu:16.04 (GCC 5.4)" in route_line
+    assert "[  ok] julia: source build of v0.5.0 in container ubuntu:16.04 with its GCC 5.4" in proc.stdout
+    assert project_resources() == NOTHING

@@ -59,7 +59,7 @@ def test_the_route_is_in_the_json_plan(aws, tmp_path):
     ("flags", "message"),
     [
         (["--ami", "ubuntu-20.04"], "route: driver: ami=ubuntu-20.04 has no NVIDIA driver"),
-        (["--julia-version", "v0.5.0", "--julia-from", "source"], "route: julia: a git-tag build of v0.5.0"),
+        (["--julia-version", "v0.5.0", "--julia-from", "source"], "route: julia: Julia v0.5.0 needs GCC <= 5"),
         (
             [
                 "--julia-version",

@@ -6,11 +6,14 @@ of tasks/gcc.yml, judged on the image's GCC (container) or on each preset's host
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import pytest
 import yaml
 
+from mocha_ansible import route
+from mocha_ansible.config import build_settings
 from mocha_ansible.project import role_python
 from tests.helpers import ROOT
 
@@ -19,6 +22,7 @@ FILTERS = jb.FilterModule().filters()
 VARS = ROOT / "roles/julia_build/vars"
 GCC = yaml.safe_load((VARS / "julia_gcc.yml").read_text())["julia_build_gcc_defaults"]
 IMAGES = yaml.safe_load((VARS / "julia_toolchain.yml").read_text())["julia_build_toolchain_images"]
+RELEASES = yaml.safe_load((VARS / "julia_releases.yml").read_text())["julia_build_releases"]
 # The host GCC major of each preset, from ec2_gpu's AMI table (9 on Ubuntu 20.04, 11 on the DLAMIs).
 PRESETS = yaml.safe_load((ROOT / "roles/ec2_gpu/vars/main.yml").read_text())["ec2_gpu_ami_presets"]
 PRESET_GCC = {name: PRESETS[name]["gcc"] for name in ("ubuntu-20.04", "dlami-ubuntu", "dlami-al2023")}
@@ -50,3 +54,49 @@ def test_each_image_row_lists_its_build_packages_with_a_source(row: dict[str, ob
 
 def test_a_minor_no_image_is_tabled_for_picks_none() -> None:
     assert FILTERS["julia_build_gcc_range"]("v1.6.7", IMAGES) is None
+
+
+# -- a git-tag build (source) whose dependency hosts are gone (issue 16) --------------------
+
+
+def _source_link(julia: str, toolchain: str, **extra: str) -> tuple[route.Route, route.Link]:
+    settings = build_settings(
+        {}, {"julia_version": julia, "julia_from": "source", "cuda": False, "julia_toolchain": toolchain,
+             "extra_vars": extra},
+    )  # fmt: skip
+    chosen = route.evaluate(settings)
+    return chosen, next(x for x in chosen.links if x.name == "julia")
+
+
+@pytest.mark.parametrize("julia", JULIAS)
+def test_a_git_tag_build_takes_its_dependency_sources_from_the_full_tarball(julia: str) -> None:
+    """The table says the tag's dependency hosts are gone and names the -full tarball: the route
+    builds it in the era's image, the dependency sources taken from that tarball."""
+    row = RELEASES[julia]
+    assert row["git"]["deps_reachable"] is False and row["git"]["deps_from"] == "source_full"
+    assert "JuliaLang/julia#6773" in row["git"]["deps_verified_by"]
+    chosen, link = _source_link(julia, "container")
+    image, gcc = JULIAS[julia]
+    assert link.status == "ok", link.detail
+    assert f"source build of {julia} in container {image} with its GCC {gcc}" in link.detail
+    assert (
+        f"git tag {julia}; dependency sources from julia-{julia[1:]}-full.tar.gz, each checked against the tag's"
+        " deps/checksums"
+    ) in chosen.line()
+
+
+def test_a_given_full_url_names_its_tarball_in_the_route() -> None:
+    chosen, link = _source_link("v0.5.0", "container", julia_build_source_full_url="file:///srv/j/mirror-full.tar.gz")
+    assert link.status == "ok" and "dependency sources from mirror-full.tar.gz" in chosen.line()
+
+
+def test_dead_dependency_hosts_and_no_full_tarball_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = route._tables()
+    releases = copy.deepcopy(tables["releases"])
+    del releases["julia_build_releases"]["v0.5.0"]["source_full"]
+    monkeypatch.setattr(route, "_tables", lambda: {**tables, "releases": releases})
+    _, link = _source_link("v0.5.0", "container")
+    assert link.status == "fail"
+    assert link.detail.startswith("a git-tag build of v0.5.0 downloads dependencies from hosts that are gone (")
+    assert "no -full tarball is known" in link.detail and "\n" not in link.detail
+    assert link.fix is not None and "-e julia_build_source_full_url=URL" in link.fix
