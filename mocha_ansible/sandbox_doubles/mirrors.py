@@ -132,7 +132,7 @@ def julia_binary_tarball(dest: Path) -> Tarball:
 
 
 def julia_full_tarball(dest: Path) -> Tarball:
-    """TEST DOUBLE of julia-0.6.4-full.tar.gz: the source stand-in tree (no git) under julia-0.6.4/."""
+    """TEST DOUBLE of julia-0.6.4-full.tar.gz: the source stand-in tree (no git) and a deps/srccache file."""
     top, source = f"julia-{TARBALL_VERSION}", HERE / "julia_source_stand_in"
     return _write_tarball(
         dest / f"julia-{TARBALL_VERSION}-full.tar.gz",
@@ -142,6 +142,10 @@ def julia_full_tarball(dest: Path) -> Tarball:
             (f"{top}/julia.c", (source / "julia.c").read_bytes(), 0o644),
             (f"{top}/VERSION", f"{TARBALL_VERSION}\n".encode(), 0o644),
             (f"{top}/delegate", (HERE / "julia_mocha_stand_in" / "julia").read_bytes(), 0o755),
+            # A real -full tarball carries deps/srccache, which a git-tag build of a tag whose
+            # dependency hosts are gone takes from it (julia_build's build.yml); the stand-in
+            # repository's tags name no checksum for it, so its make does not check it.
+            (f"{top}/deps/srccache/stand-in-dependency.txt", b"a dependency source stand-in\n", 0o644),
         ],
     )
 

@@ -312,3 +312,17 @@ def test_a_tampered_dependency_in_the_full_tarball_fails_the_build_and_installs_
     assert f"stand-in deps: deps/srccache/{DEPS_FILE} does not match deps/checksums/{DEPS_FILE}/sha512" in log
     assert not (seed_dir / "opt" / "v0.5.0").exists()
     assert not (seed_dir / "bin" / "julia").exists()
+
+
+def test_the_sandbox_full_stand_in_seeds_a_git_tag_build_of_the_plain_stand_in(seed_dir):
+    """The sandbox's mirrors pass their -full stand-in with every run: a `--julia-from source` run (bench.run's
+    source route, v0.5.0) seeds from it and builds."""
+    subprocess.run(
+        [str(SANDBOX_DOUBLES / "julia_source_stand_in" / "make_repo.sh"), str(seed_dir / "repo")], check=True
+    )
+    full = mirrors.julia_full_tarball(seed_dir / "releases")
+    proc = _seeded_build(seed_dir, full.path)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    seeded = seed_dir / "cache" / "build-v0.5.0" / "deps" / "srccache" / "stand-in-dependency.txt"
+    assert seeded.read_bytes() == b"a dependency source stand-in\n"
+    assert (seed_dir / "opt" / "v0.5.0" / "bin" / "julia").is_file()
