@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -206,6 +207,82 @@ def test_guard_falls_back_to_guard_conf(aws, tmp_path, tags, source):
     assert aws_api.parse_guard_report(armed).state == "armed" and f"source={source}" in armed
     assert aws_api.parse_guard_report(fired).state == "fired" and f"deadline={deadline} " in fired
     assert f"source={source}" in fired
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "soon",  # garbled
+        "2026-11-27 01:00:00",  # a time, in another format than aws.DEADLINE_FORMAT
+        "2026-13-45T99:99:99Z",  # the format's shape, not a time
+        "",  # empty
+        "x\nmocha-ansible-guard: fired: forged",  # a newline must not add a guard line to the console
+    ],
+    ids=["garbled", "other-format", "not-a-date", "empty", "newline"],
+)
+def test_a_tag_value_that_is_not_a_utc_time_is_ignored_for_guard_conf(aws, tmp_path, value):
+    inst = _launch(tmp_path)
+    deadline = _deadline(inst)
+    with ImdsDouble({"mocha-ansible:deadline": value}) as imds:
+        machine = Machine(tmp_path, inst["InstanceId"], imds=imds.url)
+        machine.boot_user_data(inst["script"], now=deadline - 3600)
+        armed = machine.timer_check(now=deadline - 60)
+        fired = machine.timer_check(now=deadline + 1)
+    assert len(armed.splitlines()) == 1, armed
+    assert aws_api.parse_guard_report(armed).state == "armed" and f"deadline={deadline} " in armed
+    assert "source=guard.conf (tag value not a UTC time: " in armed
+    assert aws_api.parse_guard_report(fired).state == "fired" and f"deadline={deadline} " in fired
+    # The bad value is never remembered: guard.conf keeps the launch deadline.
+    assert _conf_deadline(machine) == deadline
+    conf = (machine.root / "etc/mocha-ansible/guard.conf").read_text()
+    assert conf == f"DEADLINE={deadline}\nINSTANCE={inst['InstanceId']}\n"
+
+
+def _bin_without_curl(base: Path, python: bool) -> str:
+    """A PATH of links to the tools the guard uses, without curl (and without python3 unless asked)."""
+    bin_dir = base / "nocurl-bin"
+    bin_dir.mkdir()
+    tools = ["sed", "cat", "date", "mv", "tr", "cut"] + (["python3"] if python else [])
+    for tool in tools:
+        found = shutil.which(tool, path="/usr/bin:/bin")
+        assert found, tool
+        (bin_dir / tool).symlink_to(found)
+    return str(bin_dir)
+
+
+def test_without_curl_the_guard_reads_the_tag_with_python3(aws, tmp_path):
+    inst = _launch(tmp_path, ec2_gpu_max_hours=2)
+    launch_deadline = _deadline(inst)
+    rearmed = launch_deadline + 3 * 3600
+    with ImdsDouble({"mocha-ansible:deadline": _iso(rearmed)}) as imds:
+        machine = Machine(tmp_path, inst["InstanceId"], imds=imds.url)
+        machine.boot_user_data(inst["script"], now=launch_deadline - 3600)
+        machine.env["PATH"] = _bin_without_curl(tmp_path, python=True)
+        imds.requests.clear()
+        out = machine.timer_check(now=launch_deadline + 60)
+        assert imds.requests == [
+            "PUT /latest/api/token",
+            "GET /latest/meta-data/tags/instance/mocha-ansible:deadline",
+        ]
+    assert aws_api.parse_guard_report(out).state == "armed"
+    assert f"deadline={rearmed} " in out and "source=tag" in out
+    assert _conf_deadline(machine) == rearmed
+
+
+def test_with_neither_curl_nor_python3_the_guard_says_so_and_uses_guard_conf(aws, tmp_path):
+    inst = _launch(tmp_path)
+    deadline = _deadline(inst)
+    machine = Machine(
+        tmp_path, inst["InstanceId"]
+    )  # booted where IMDS is unreachable: guard.conf keeps the launch deadline
+    machine.boot_user_data(inst["script"], now=deadline - 3600)
+    with ImdsDouble({"mocha-ansible:deadline": _iso(deadline + 3600)}) as imds:
+        machine.env["MOCHA_GUARD_IMDS"] = imds.url
+        machine.env["PATH"] = _bin_without_curl(tmp_path, python=False)
+        fired = machine.timer_check(now=deadline + 1)
+        assert imds.requests == []
+    assert aws_api.parse_guard_report(fired).state == "fired" and f"deadline={deadline} " in fired
+    assert "source=guard.conf (neither curl nor python3 to read IMDS)" in fired
 
 
 def test_a_copy_from_a_baked_ami_is_not_powered_off_by_the_source_deadline(aws, tmp_path):
