@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from mocha_ansible.sandbox_doubles import mirrors
-from tests.helpers import ROOT, SANDBOX_DOUBLES, julia_play_on_localhost
+from tests.helpers import ROOT, SANDBOX_DOUBLES, ansible_env, julia_play_on_localhost
 
 RELEASES = ROOT / "roles" / "julia_build" / "vars" / "julia_releases.yml"
 OFFICIAL = "https://github.com/JuliaLang/julia.git"
@@ -240,7 +240,13 @@ def test_source_full_checks_the_compiler_before_downloading(tmp_path):
 # The build runs on this machine with its GCC 12 (the compiler check is waived: the stand-in is
 # plain C); the build user is this test's own and is removed afterwards.
 
-SEED_USER = "mocha-seed-double"
+
+def _seed_user(base: Path) -> str:
+    """The build user of one test: its own name, since xdist runs these tests side by side and
+    each test removes its user at the end (a shared name made another test's re-run create it again)."""
+    return "mocha-seed-" + base.name.rsplit("-", 1)[-1]
+
+
 DEPS_FILE = "pcre-stand-in.tar.bz2"
 
 
@@ -251,7 +257,7 @@ def seed_dir():
     base.chmod(0o755)
     yield base
     shutil.rmtree(base, ignore_errors=True)
-    subprocess.run(["userdel", SEED_USER], capture_output=True, check=False)
+    subprocess.run(["userdel", _seed_user(base)], capture_output=True, check=False)
 
 
 def _full_tarball(dest: Path, deps: bytes) -> Path:
@@ -274,10 +280,16 @@ def _stand_in_repo_with_deps(base: Path) -> None:
 
 
 def _seeded_build(base: Path, full: Path) -> subprocess.CompletedProcess[str]:
+    log_dir = base / "make-runs"
+    log_dir.mkdir(exist_ok=True)
+    log_dir.chmod(0o1777)
     return _julia(
         base, "-e", "julia_build_method=source", "-e", "julia_build_version=v0.5.0",
-        "-e", f"julia_build_repo_url=file://{base / 'repo'}", "-e", f"julia_build_user={SEED_USER}",
+        "-e", f"julia_build_repo_url=file://{base / 'repo'}", "-e", f"julia_build_user={_seed_user(base)}",
         "-e", "julia_build_allow_unsupported_gcc=true", "-e", f"julia_build_source_full_url=file://{full}",
+        # The stand-in's make-runs.log in this test's folder: in the shared /var/tmp the first
+        # test's build user owns it and the next test's user may not append to it.
+        env={**ansible_env(), "JULIA_DOUBLE_LOG_DIR": str(log_dir)},
     )  # fmt: skip
 
 
