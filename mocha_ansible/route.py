@@ -165,8 +165,10 @@ class _Judge:
             # check every file (julia_releases.yml, git.deps_verified_by). A mirror or local
             # repository brings its own dependency sources unless a -full URL is given for it.
             official = bool(OFFICIAL_JULIA_REPO.match(s.julia_repo))
-            table_url = (release.get("source_full") or {}).get("url") if official else None
-            full_url = str(self.extra.get("julia_build_source_full_url") or table_url or "")
+            check = role_python("julia_build", "filter_plugins/julia_build.py")
+            full_url = check.julia_build_deps_full_url(
+                release, method, self.extra.get("julia_build_source_full_url"), official
+            )
             if full_url:
                 self.route.parts.append(
                     f"git tag {tag}; dependency sources from {full_url.rstrip('/').rsplit('/', 1)[-1]},"

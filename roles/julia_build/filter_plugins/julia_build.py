@@ -98,6 +98,21 @@ def julia_build_make_user_refusal(make_user):
     return None
 
 
+def julia_build_deps_full_url(release, method, override, official):
+    """The -full tarball a git-tag build takes its dependency sources from, or "" for none.
+
+    Only a source build of a tag whose dependency hosts are gone (git.deps_reachable false)
+    is seeded: from override (julia_build_source_full_url) when given, else from the table's
+    URL for the official repository; a mirror or local repository brings its own sources.
+    """
+    release = release or {}
+    if method != "source" or (release.get("git") or {}).get("deps_reachable", True) is not False:
+        return ""
+    if override:
+        return str(override)
+    return str((release.get("source_full") or {}).get("url") or "") if official else ""
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -106,4 +121,5 @@ class FilterModule:
             "julia_build_resolve": julia_build_resolve,
             "julia_build_gcc_check": julia_build_gcc_check,
             "julia_build_gcc_range": julia_build_gcc_range,
+            "julia_build_deps_full_url": julia_build_deps_full_url,
         }
