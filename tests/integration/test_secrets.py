@@ -114,10 +114,12 @@ def _fetch(config: str) -> subprocess.CompletedProcess[str]:
 
 ORPHAN = """
 import os, socket, sys
-first_parent = os.getppid()
+intermediate = os.getpid()
 if os.fork():
     os._exit(0)  # the intermediate exits: the child is re-parented away from the test process
-while os.getppid() == first_parent:
+# Connect only once re-parented. Waiting on the test's pid instead (as this once did)
+# let a busy machine connect while the intermediate still lived, a child of the test.
+while os.getppid() == intermediate:
     os.sched_yield()
 with socket.socket(socket.AF_UNIX) as sock:
     sock.connect(sys.argv[1])
