@@ -17,10 +17,6 @@ from mocha_ansible.project import role_python, role_yaml
 from mocha_ansible.role_vars import instance_type_facts, julia_minor, truthy
 from mocha_ansible.settings import Settings
 
-# The official repository: a git-tag build from it fetches dependencies from hosts
-# the release table records as gone. A mirror or local tree brings its own.
-OFFICIAL_JULIA_REPO = re.compile(r"^(https|git)://github\.com/JuliaLang/julia(\.git)?/?\Z")
-
 
 @dataclass
 class Link:
@@ -58,6 +54,7 @@ def _tables() -> dict[str, Any]:
         "presets": role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"],
         "types": instance_type_facts()["ec2_gpu_instance_types"],
         "releases": role_yaml("julia_build", "vars/julia_releases.yml"),
+        "commits": role_yaml("julia_build", "vars/julia_commits.yml")["julia_build_commits"],
         "gcc": role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"],
         "toolchain": role_yaml("julia_build", "vars/julia_toolchain.yml")["julia_build_toolchain_images"],
         "mocha": role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"],
@@ -164,8 +161,8 @@ class _Judge:
             # deps/srccache from the release's -full tarball, and the tag's own deps/checksums
             # check every file (julia_releases.yml, git.deps_verified_by). A mirror or local
             # repository brings its own dependency sources unless a -full URL is given for it.
-            official = bool(OFFICIAL_JULIA_REPO.match(s.julia_repo))
             check = role_python("julia_build", "filter_plugins/julia_build.py")
+            official = check.julia_build_official_repo(s.julia_repo, self.t["commits"]["official_repos"])
             full_url = check.julia_build_deps_full_url(
                 release, method, self.extra.get("julia_build_source_full_url"), official
             )

@@ -100,3 +100,31 @@ def test_dead_dependency_hosts_and_no_full_tarball_are_refused(monkeypatch: pyte
     assert link.detail.startswith("a git-tag build of v0.5.0 downloads dependencies from hosts that are gone (")
     assert "no -full tarball is known" in link.detail and "\n" not in link.detail
     assert link.fix is not None and "-e julia_build_source_full_url=URL" in link.fix
+
+
+OFFICIAL_REPOS = yaml.safe_load((VARS / "julia_commits.yml").read_text())["julia_build_commits"]["official_repos"]
+
+
+@pytest.mark.parametrize(
+    ("url", "official"),
+    [
+        ("https://github.com/JuliaLang/julia", True),
+        ("https://github.com/JuliaLang/julia.git", True),
+        ("https://github.com/JuliaLang/julia.git/", True),
+        ("git://github.com/JuliaLang/julia//", True),
+        ("https://github.com/JuliaLang/julia-mirror.git", False),
+        ("https://gitlab.example/JuliaLang/julia.git", False),
+        ("file:///srv/mirrors/julia", False),
+        ("", False),
+    ],
+)
+def test_one_rule_says_which_repository_is_the_official_one(url: str, official: bool) -> None:
+    """vars/main.yml (the commit pins, the -full tarball) and route.py ask the same filter."""
+    assert FILTERS["julia_build_official_repo"](url, OFFICIAL_REPOS) is official
+    if url:
+        settings = build_settings(
+            {}, {"julia_version": "v0.5.0", "julia_from": "source", "cuda": False, "julia_toolchain": "container",
+                 "julia_repo": url},
+        )  # fmt: skip
+        seeded = "dependency sources from julia-0.5.0-full.tar.gz" in route.evaluate(settings).line()
+        assert seeded is official  # a mirror or local repository brings its own dependency sources

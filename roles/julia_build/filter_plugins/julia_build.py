@@ -98,6 +98,16 @@ def julia_build_make_user_refusal(make_user):
     return None
 
 
+def julia_build_official_repo(url, official_repos):
+    """Whether url names the official repository (vars/julia_commits.yml's official_repos).
+
+    Compared without trailing slashes and a trailing .git, so the clone URL's usual
+    spellings all match.
+    """
+    bare = re.sub(r"\.git\Z", "", str(url or "").rstrip("/"))
+    return bare in (official_repos or [])
+
+
 def julia_build_deps_full_url(release, method, override, official):
     """The -full tarball a git-tag build takes its dependency sources from, or "" for none.
 
@@ -122,4 +132,5 @@ class FilterModule:
             "julia_build_gcc_check": julia_build_gcc_check,
             "julia_build_gcc_range": julia_build_gcc_range,
             "julia_build_deps_full_url": julia_build_deps_full_url,
+            "julia_build_official_repo": julia_build_official_repo,
         }
