@@ -128,3 +128,15 @@ def test_one_rule_says_which_repository_is_the_official_one(url: str, official: 
         )  # fmt: skip
         seeded = "dependency sources from julia-0.5.0-full.tar.gz" in route.evaluate(settings).line()
         assert seeded is official  # a mirror or local repository brings its own dependency sources
+
+
+def test_without_deps_from_a_dead_host_row_is_refused_even_with_a_full_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """git.deps_from is what lets the -full tarball stand in for the dependency hosts."""
+    tables = route._tables()
+    releases = copy.deepcopy(tables["releases"])
+    del releases["julia_build_releases"]["v0.5.0"]["git"]["deps_from"]
+    monkeypatch.setattr(route, "_tables", lambda: {**tables, "releases": releases})
+    row = releases["julia_build_releases"]["v0.5.0"]
+    assert FILTERS["julia_build_deps_full_url"](row, "source", "file:///srv/j/full.tar.gz", True) == ""
+    _, link = _source_link("v0.5.0", "container")
+    assert link.status == "fail" and "no -full tarball is known" in link.detail

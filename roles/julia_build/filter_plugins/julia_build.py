@@ -112,11 +112,14 @@ def julia_build_deps_full_url(release, method, override, official):
     """The -full tarball a git-tag build takes its dependency sources from, or "" for none.
 
     Only a source build of a tag whose dependency hosts are gone (git.deps_reachable false)
-    is seeded: from override (julia_build_source_full_url) when given, else from the table's
-    URL for the official repository; a mirror or local repository brings its own sources.
+    and whose row says the -full tarball holds its dependency sources (git.deps_from:
+    source_full) is seeded: from override (julia_build_source_full_url) when given, else
+    from the table's URL for the official repository; a mirror or local repository brings
+    its own sources.
     """
     release = release or {}
-    if method != "source" or (release.get("git") or {}).get("deps_reachable", True) is not False:
+    git = release.get("git") or {}
+    if method != "source" or git.get("deps_reachable", True) is not False or git.get("deps_from") != "source_full":
         return ""
     if override:
         return str(override)
