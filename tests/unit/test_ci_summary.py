@@ -42,3 +42,12 @@ def test_a_passing_log_gives_no_failure_block(tmp_path: Path) -> None:
     text = (LOGS / "verify_failed.out").read_text(encoding="utf-8")
     log.write_text(text.split("PLAY [Verify]")[0], encoding="utf-8")  # converge and idempotence only
     assert _summary(log).strip() == ""
+
+
+def test_a_failed_verify_stays_named_after_cleanup_succeeds() -> None:
+    """side_effect's rescued failures come first, cleanup's clean recap after: neither hides it."""
+    out = _summary(LOGS / "julia_container_verify_failed.out")
+    assert out.startswith("TASK [The first converge started containers, the second (idempotence) none]")
+    assert '"assertion": "verify_starts.results[0].stdout_lines | length >= 3"' in out
+    assert "julia_build: make" not in out  # side_effect's expected, rescued build failure
+    assert "julia_container ➜ verify: Executed: Failed" in out
