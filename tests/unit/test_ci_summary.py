@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT
 
 LOGS = ROOT / "tests" / "fixtures" / "molecule_logs"
@@ -51,3 +53,65 @@ def test_a_failed_verify_stays_named_after_cleanup_succeeds() -> None:
     assert '"assertion": "verify_starts.results[0].stdout_lines | length >= 3"' in out
     assert "julia_build: make" not in out  # side_effect's expected, rescued build failure
     assert "julia_container ➜ verify: Executed: Failed" in out
+
+
+# Hand-written logs in ansible-playbook's own layout (molecule's box prefix and colours
+# are what the recorded logs above add), one per shape the recorded ones lack.
+def _play(tasks: str, recap: str) -> str:
+    return f"PLAY [Converge] ****\n\n{tasks}\nPLAY RECAP ****\n{recap}\n"
+
+
+FAILED_ON_SECOND_HOST = _play(
+    "TASK [Install the packages] ****\nok: [mocha-yum-al2023]\n"
+    'fatal: [mocha-yum-rocky9]: FAILED! => {"msg": "No package"}\n',
+    "mocha-yum-al2023           : ok=1    changed=0    unreachable=0    failed=0\n"
+    "mocha-yum-rocky9           : ok=0    changed=0    unreachable=0    failed=1",
+)
+UNREACHABLE = _play(
+    'TASK [Gathering Facts] ****\nfatal: [i-0abc]: UNREACHABLE! => {"msg": "Connection timed out"}\n',
+    "i-0abc                     : ok=0    changed=0    unreachable=1    failed=0",
+)
+CUT_SHORT = 'PLAY [Converge] ****\n\nTASK [Build] ****\nfatal: [localhost]: FAILED! => {"msg": "make: *** Error 2"}\n'
+HANDLER = _play(
+    "TASK [Write the unit] ****\nchanged: [localhost]\n\nRUNNING HANDLER [Restart the guard] ****\n"
+    'fatal: [localhost]: FAILED! => {"msg": "Unit not found"}\n',
+    "localhost                  : ok=1    changed=1    unreachable=0    failed=1",
+)
+RESCUED = _play(
+    'TASK [Expected to fail] ****\nfatal: [localhost]: FAILED! => {"msg": "rescued one"}\n\n'
+    "TASK [ok] ****\nok: [localhost]\n",
+    "localhost                  : ok=1    changed=0    unreachable=0    failed=0    skipped=0    rescued=1",
+)
+SCENARIO_RECAP = "SCENARIO RECAP\nx                         : actions=3  successful=2  failed=1\n"
+
+
+@pytest.mark.parametrize(
+    ("log", "task", "message"),
+    [
+        (FAILED_ON_SECOND_HOST, "TASK [Install the packages]", "No package"),
+        (UNREACHABLE, "TASK [Gathering Facts]", "Connection timed out"),
+        (CUT_SHORT, "TASK [Build]", "make: *** Error 2"),
+        (HANDLER, "RUNNING HANDLER [Restart the guard]", "Unit not found"),
+    ],
+    ids=["failed-on-the-second-host", "unreachable", "cut-short-no-recap", "handler"],
+)
+def test_each_shape_of_failure_is_named(tmp_path: Path, log: str, task: str, message: str) -> None:
+    path = tmp_path / "scenario.out"
+    path.write_text(RESCUED + log + SCENARIO_RECAP, encoding="utf-8")
+    out = _summary(path)
+    assert out.startswith(task), out
+    assert message in out
+    assert "rescued one" not in out
+
+
+def test_a_rescued_failure_is_not_named_by_a_later_failing_scenario_recap(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.out"
+    path.write_text(RESCUED + SCENARIO_RECAP, encoding="utf-8")
+    assert _summary(path) == ""
+
+
+def test_a_relative_log_path_is_read_from_where_the_caller_is(tmp_path: Path) -> None:
+    (tmp_path / "scenario.out").write_text(CUT_SHORT, encoding="utf-8")
+    argv = [str(ROOT / "scripts" / "test"), "_molecule_failure_summary", "scenario.out"]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    assert out.startswith("TASK [Build]")
