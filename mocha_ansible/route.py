@@ -159,8 +159,9 @@ class _Judge:
         if method == "source" and release and (release.get("git") or {}).get("deps_reachable") is False:
             # The tag's make would fetch dependencies from hosts that are gone: julia_build seeds
             # deps/srccache from the release's -full tarball, and the tag's own deps/checksums
-            # check every file (julia_releases.yml, git.deps_verified_by). A mirror or local
-            # repository brings its own dependency sources unless a -full URL is given for it.
+            # check every file (julia_releases.yml, git.deps_verified_by), where the row says the
+            # -full tarball holds them (git.deps_from). A mirror or local repository brings its
+            # own dependency sources unless a -full URL is given for it.
             check = role_python("julia_build", "filter_plugins/julia_build.py")
             official = check.julia_build_official_repo(s.julia_repo, self.t["commits"]["official_repos"])
             full_url = check.julia_build_deps_full_url(
@@ -172,13 +173,15 @@ class _Judge:
                     " each checked against the tag's deps/checksums"
                 )
             elif official:
-                git = release.get("git") or {}
+                git = release["git"]
+                from_full = git.get("deps_from") == "source_full"
                 self.add(
                     "julia", "fail",
                     f"a git-tag build of {tag} downloads dependencies from hosts that are gone ({git.get('source')})"
-                    " and no -full tarball is known to take them from",
-                    fix="-e julia_build_source_full_url=URL (the release's -full tarball),"
-                    " --julia-from source-full or --julia-from binary",
+                    + (" and no -full tarball is known to take them from" if from_full
+                       else " and the release table names no other source for them (git.deps_from)"),
+                    fix=("-e julia_build_source_full_url=URL (the release's -full tarball), " if from_full else "")
+                    + "--julia-from source-full or --julia-from binary",
                 )  # fmt: skip
                 return
         self._compiler(tag, method)

@@ -209,7 +209,10 @@ def test_a_git_tag_build_with_dead_dependency_hosts_and_no_full_tarball_is_refus
     )
     assert "downloads its dependencies from hosts that are gone (JuliaLang/julia#" in proc.stdout
     assert "and no -full tarball is known to take them from" in proc.stdout
-    assert "fix: julia_build_source_full_url=URL, or julia_build_method: source-full (or binary)" in proc.stdout
+    assert (
+        "fix: julia_build_source_full_url=URL (where the release row has git.deps_from: source_full),"
+        " or julia_build_method: source-full (or binary)"
+    ) in proc.stdout
 
 
 def test_a_git_tag_build_from_a_mirror_passes_that_check(tmp_path, stand_in_repo):

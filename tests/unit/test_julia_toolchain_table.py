@@ -138,5 +138,15 @@ def test_without_deps_from_a_dead_host_row_is_refused_even_with_a_full_url(monke
     monkeypatch.setattr(route, "_tables", lambda: {**tables, "releases": releases})
     row = releases["julia_build_releases"]["v0.5.0"]
     assert FILTERS["julia_build_deps_full_url"](row, "source", "file:///srv/j/full.tar.gz", True) == ""
-    _, link = _source_link("v0.5.0", "container")
-    assert link.status == "fail" and "no -full tarball is known" in link.detail
+    _, link = _source_link("v0.5.0", "container", julia_build_source_full_url="file:///srv/j/full.tar.gz")
+    assert link.status == "fail" and "the release table names no other source for them (git.deps_from)" in link.detail
+    assert link.fix == "--julia-from source-full or --julia-from binary"  # a -full URL would not help here
+
+
+def test_every_row_whose_dependency_hosts_are_gone_names_where_its_sources_come_from() -> None:
+    """A typo in deps_from would quietly turn the -full seeding into a refusal."""
+    gone = {tag: row["git"] for tag, row in RELEASES.items() if row["git"]["deps_reachable"] is False}
+    assert gone, "the table records no dead dependency hosts"
+    for tag, git in gone.items():
+        assert git["deps_from"] == "source_full", tag
+        assert RELEASES[tag]["source_full"]["url"].endswith(f"julia-{tag[1:]}-full.tar.gz"), tag
