@@ -90,10 +90,9 @@ SCENARIO_RECAP = "SCENARIO RECAP\nx                         : actions=3  success
     [
         (FAILED_ON_SECOND_HOST, "TASK [Install the packages]", "No package"),
         (UNREACHABLE, "TASK [Gathering Facts]", "Connection timed out"),
-        (CUT_SHORT, "TASK [Build]", "make: *** Error 2"),
         (HANDLER, "RUNNING HANDLER [Restart the guard]", "Unit not found"),
     ],
-    ids=["failed-on-the-second-host", "unreachable", "cut-short-no-recap", "handler"],
+    ids=["failed-on-the-second-host", "unreachable", "handler"],
 )
 def test_each_shape_of_failure_is_named(tmp_path: Path, log: str, task: str, message: str) -> None:
     path = tmp_path / "scenario.out"
@@ -102,6 +101,48 @@ def test_each_shape_of_failure_is_named(tmp_path: Path, log: str, task: str, mes
     assert out.startswith(task), out
     assert message in out
     assert "rescued one" not in out
+
+
+@pytest.mark.parametrize("after", ["", SCENARIO_RECAP], ids=["log-ends", "scenario-recap-follows"])
+def test_a_run_cut_short_shows_its_last_failure_labelled(tmp_path: Path, after: str) -> None:
+    path = tmp_path / "scenario.out"
+    path.write_text(RESCUED + CUT_SHORT + after, encoding="utf-8")
+    out = _summary(path)
+    assert out.startswith(
+        "no play recap followed (the run was cut short); its last failure, possibly rescued:\nTASK [Build]"
+    )
+    assert "make: *** Error 2" in out
+    assert "rescued one" not in out and "SCENARIO RECAP" not in out
+
+
+WRAPPED_RECAP = _play(
+    'TASK [Build] ****\nfatal: [localhost]: FAILED! => {"msg": "make failed"}\n',
+    "localhost                  : ok=1    changed=0    unreachable=0\n"
+    "  failed=1    skipped=0    rescued=0    ignored=0",
+)
+# Host a fails for real first; host b's later failure is rescued, and c's ignored.
+REAL_THEN_RESCUED_ON_ANOTHER_HOST = _play(
+    'TASK [Install] ****\nfatal: [a]: FAILED! => {"msg": "a broke"}\nok: [b]\nok: [c]\n\n'
+    'TASK [Probe] ****\nfatal: [b]: FAILED! => {"msg": "b rescued"}\n'
+    'fatal: [c]: FAILED! => {"msg": "c ignored"}\n...ignoring\n\nTASK [Recover] ****\nok: [b]\n',
+    "a                          : ok=0    changed=0    unreachable=0    failed=1\n"
+    "b                          : ok=2    changed=0    unreachable=0    failed=0    skipped=0    rescued=1\n"
+    "c                          : ok=2    changed=0    unreachable=0    failed=0    ignored=1",
+)
+
+
+def test_a_recap_wrapped_before_failed_still_names_the_failure(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.out"
+    path.write_text(WRAPPED_RECAP, encoding="utf-8")
+    assert _summary(path).startswith('TASK [Build] ****\nfatal: [localhost]: FAILED! => {"msg": "make failed"}')
+
+
+def test_the_failed_host_is_blamed_not_a_later_rescued_or_ignored_one(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.out"
+    path.write_text(REAL_THEN_RESCUED_ON_ANOTHER_HOST, encoding="utf-8")
+    out = _summary(path)
+    assert out.startswith("TASK [Install] ****\nfatal: [a]: FAILED!") and "a broke" in out
+    assert "b rescued" not in out and "c ignored" not in out
 
 
 def test_a_rescued_failure_is_not_named_by_a_later_failing_scenario_recap(tmp_path: Path) -> None:
@@ -114,4 +155,4 @@ def test_a_relative_log_path_is_read_from_where_the_caller_is(tmp_path: Path) ->
     (tmp_path / "scenario.out").write_text(CUT_SHORT, encoding="utf-8")
     argv = [str(ROOT / "scripts" / "test"), "_molecule_failure_summary", "scenario.out"]
     out = subprocess.run(argv, check=True, capture_output=True, text=True, cwd=tmp_path).stdout
-    assert out.startswith("TASK [Build]")
+    assert "TASK [Build]" in out and "make: *** Error 2" in out
