@@ -73,6 +73,8 @@ class _Judge:
 
     def __init__(self, settings: Settings, host_gcc: str | None, sandbox: bool) -> None:
         self.s, self.extra, self.t = settings, settings.extra_vars, _tables()
+        # julia_build's own rules (official repository, -full tarball, compiler), loaded once.
+        self.jb = role_python("julia_build", "filter_plugins/julia_build.py")
         self.host_gcc, self.sandbox = host_gcc, sandbox
         self.route = Route()
         self.preset: dict[str, Any] | None = self.t["presets"].get(settings.ami)
@@ -162,9 +164,8 @@ class _Judge:
             # check every file (julia_releases.yml, git.deps_verified_by), where the row says the
             # -full tarball holds them (git.deps_from). A mirror or local repository brings its
             # own dependency sources unless a -full URL is given for it.
-            check = role_python("julia_build", "filter_plugins/julia_build.py")
-            official = check.julia_build_official_repo(s.julia_repo, self.t["commits"]["official_repos"])
-            full_url = check.julia_build_deps_full_url(
+            official = self.jb.julia_build_official_repo(s.julia_repo, self.t["commits"]["official_repos"])
+            full_url = self.jb.julia_build_deps_full_url(
                 release, method, self.extra.get("julia_build_source_full_url"), official
             )
             if full_url:
@@ -190,18 +191,17 @@ class _Judge:
         if truthy(self.extra.get("julia_build_allow_unsupported_gcc")):
             self.add("julia", "warn", "the compiler is not checked (julia_build_allow_unsupported_gcc)")
             return
-        check = role_python("julia_build", "filter_plugins/julia_build.py")
-        row = check.julia_build_gcc_range(tag, self.t["gcc"])
+        row = self.jb.julia_build_gcc_range(tag, self.t["gcc"])
         if tag == "latest-stable" or row is None:
             self.add("julia", "warn", f"{tag}: the compiler is checked on the host, before the build")
             return
         if self.s.julia_toolchain == "container":
-            self._container(tag, method, check)
+            self._container(tag, method)
             return
         if self.host_gcc is not None:
-            refusal = check.julia_build_gcc_check(tag, self.host_gcc, self.t["gcc"])
+            refusal = self.jb.julia_build_gcc_check(tag, self.host_gcc, self.t["gcc"])
             self.add("julia", "fail" if refusal else "ok", refusal or f"{method} build with GCC {self.host_gcc}",
-                     fix=self._host_fix(tag, check) if refusal else None)  # fmt: skip
+                     fix=self._host_fix(tag) if refusal else None)  # fmt: skip
             return
         if self.preset is None:
             self.add("julia", "warn", f"{self.s.ami}: its compiler is checked on the host, before the build")
@@ -218,19 +218,19 @@ class _Judge:
             f"Julia {tag} needs GCC <= {limit}, and {self.s.ami} has GCC {gcc}"
             + (f" (gcc-{older[0]} is in its archive, but julia_build builds with the default compiler)"
                if older else f" (installable: {', '.join(installable) or 'none'})"),
-            fix=self._host_fix(tag, check),
+            fix=self._host_fix(tag),
         )  # fmt: skip
 
-    def _host_fix(self, tag: str, check: Any) -> str:
+    def _host_fix(self, tag: str) -> str:
         """A host compiler out of range: the era's container builds it, or the official binary."""
-        row = check.julia_build_gcc_range(tag, self.t["toolchain"])
+        row = self.jb.julia_build_gcc_range(tag, self.t["toolchain"])
         era = f" (builds in {row['image']}, GCC {row['gcc']})" if row else ""
         return f"--julia-toolchain container{era}, or --julia-from binary (the official build of the same release)"
 
-    def _container(self, tag: str, method: str, check: Any) -> None:
+    def _container(self, tag: str, method: str) -> None:
         """The build runs in an image: its GCC is judged, not the host's (issue 16)."""
         image = str(self.extra.get("julia_build_toolchain_image") or "")
-        row = check.julia_build_gcc_range(tag, self.t["toolchain"])
+        row = self.jb.julia_build_gcc_range(tag, self.t["toolchain"])
         if image and (row is None or image != row["image"]):
             self.route.parts.append(f"built in {image}")
             self.add("julia", "warn", f"{image}: its compiler is checked in the container, before the build")
@@ -242,7 +242,7 @@ class _Judge:
             )  # fmt: skip
             return
         self.route.parts.append(f"built in {row['image']} (GCC {row['gcc']})")
-        refusal = check.julia_build_gcc_check(tag, str(row["gcc"]), self.t["gcc"])
+        refusal = self.jb.julia_build_gcc_check(tag, str(row["gcc"]), self.t["gcc"])
         built = f"{method} build of {tag} in container {row['image']} with its GCC {row['gcc']}"
         self.add("julia", "fail" if refusal else "ok", refusal or built)
 
