@@ -434,6 +434,41 @@ def test_the_v2_backward_calls_run_the_heuristics_first_choice(
     ]
 
 
+def test_the_v2_backward_calls_ask_the_heuristics_once_per_handle_and_shape(
+    built: dict[int, Path], double: Path, tmp_path: Path
+) -> None:
+    """The ranking cost 0.65 ms of host time per call on an H200 (docs/gpu-runs/2026-11-27-h200-cudnn-compat);
+    its answer is kept under the handle and the descriptors' contents."""
+    body = """
+        import os
+        def both(handle):
+            args = [ctypes.c_void_p(handle)] + [None] * 9
+            return lib.cudnnConvolutionBackwardFilter_v2(*args), lib.cudnnConvolutionBackwardData_v2(*args)
+        print(both(1), both(1), end=" ")
+        os.environ["CUDNN_DOUBLE_FWD_PERF"] = "0:0:3"  # same handle and shapes: the kept choice stands
+        print(both(1), end=" ")
+        os.environ["CUDNN_DOUBLE_N"] = "2"  # another batch size
+        print(both(1), both(2), end=" ")  # then another handle
+        lib.cudnnDestroy(ctypes.c_void_p(1))
+        os.environ["CUDNN_DOUBLE_N"] = "1"
+        print(both(1))
+        """
+    out, log = _logged(built[4], double, tmp_path, body, CUDNN_DOUBLE_FWD_PERF="1:0:1,3:0:3,0:0:3")
+    assert out == " ".join(["(0, 0)"] * 6)
+    asked, ran = "cudnnGetConvolutionBackward", "cudnnConvolutionBackward"
+    steps = [
+        line.split()[0] if line.startswith(asked) else line.split()[2] for line in log if line.startswith((asked, ran))
+    ]
+    assert steps == [
+        *(f"{asked}FilterAlgorithm_v7", "3", f"{asked}DataAlgorithm_v7", "3"),  # asked, algorithm 1 (TF32) skipped
+        *("3", "3"),  # kept
+        *("3", "3"),  # kept, though the ranking changed
+        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # batch 2: asked
+        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # handle 2: asked
+        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # handle 1 destroyed: forgotten
+    ]
+
+
 @pytest.mark.parametrize(
     ("cudnn", "mocha", "compat", "flagged"),
     [

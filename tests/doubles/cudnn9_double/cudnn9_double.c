@@ -38,9 +38,16 @@ size_t cudnnGetVersion(void) { return 91900; }
 int cudnnGetTensor4dDescriptor(void *d, int *type, int *n, int *c, int *h, int *w, int *ns, int *cs, int *hs,
                                int *ws) {
     (void)d;
-    const char *t = getenv("CUDNN_DOUBLE_DTYPE");
+    const char *t = getenv("CUDNN_DOUBLE_DTYPE"), *batch = getenv("CUDNN_DOUBLE_N");
     *type = t ? atoi(t) : 0;
-    *n = *c = *h = *w = *ns = *cs = *hs = *ws = 1;
+    *c = *h = *w = *ns = *cs = *hs = *ws = 1;
+    *n = batch ? atoi(batch) : 1;
+    return status();
+}
+int cudnnGetFilter4dDescriptor(void *d, int *type, int *format, int *k, int *c, int *h, int *w) {
+    (void)d;
+    *type = *format = 0;
+    *k = *c = *h = *w = 1;
     return status();
 }
 
@@ -59,9 +66,16 @@ int cudnnGetConvolution2dDescriptor(void *d, int *ph, int *pw, int *u, int *v, i
     *compute = conv[7];
     return status();
 }
+static int math_type;
 int cudnnSetConvolutionMathType(void *d, int math) {
     (void)d;
     note("cudnnSetConvolutionMathType %d", math);
+    math_type = math;
+    return status();
+}
+int cudnnGetConvolutionMathType(void *d, int *math) {
+    (void)d;
+    *math = math_type;
     return status();
 }
 int cudnnSetFilter4dDescriptor(void *d, int type, int format, int k, int c, int h, int w) {
@@ -116,10 +130,12 @@ int cudnnGetConvolutionForwardWorkspaceSize(void *h, void *x, void *w, void *c, 
 /* The backward queries take the same arguments in the same places. */
 int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *h, void *x, void *dy, void *c, void *dw, int cap, int *count,
                                                   perf_t *perf) {
+    note("cudnnGetConvolutionBackwardFilterAlgorithm_v7");
     return cudnnGetConvolutionForwardAlgorithm_v7(h, x, dy, c, dw, cap, count, perf);
 }
 int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *h, void *w, void *dy, void *c, void *dx, int cap, int *count,
                                                 perf_t *perf) {
+    note("cudnnGetConvolutionBackwardDataAlgorithm_v7");
     return cudnnGetConvolutionForwardAlgorithm_v7(h, w, dy, c, dx, cap, count, perf);
 }
 int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *h, void *x, void *dy, void *c, void *dw, int algo,
@@ -165,7 +181,6 @@ STUB(cudnnTransformTensor)
 STUB(cudnnAddTensor)
 STUB(cudnnSetTensor)
 STUB(cudnnCreateFilterDescriptor)
-STUB(cudnnGetFilter4dDescriptor)
 STUB(cudnnDestroyFilterDescriptor)
 STUB(cudnnCreateConvolutionDescriptor)
 STUB(cudnnDestroyConvolutionDescriptor)

@@ -91,6 +91,7 @@ typedef struct {
     X(cudnnGetConvolution2dDescriptor, int, (ptr_t, int *, int *, int *, int *, int *, int *, int *,   \
                                              int *))                                                   \
     X(cudnnSetConvolutionMathType, int, (ptr_t, int))                                                  \
+    X(cudnnGetConvolutionMathType, int, (ptr_t, int *))                                                \
     X(cudnnDestroyConvolutionDescriptor, int, (ptr_t))                                                 \
     X(cudnnGetConvolutionForwardAlgorithm_v7, int, (ptr_t, ptr_t, ptr_t, ptr_t, ptr_t, int, int *,     \
                                                     algo_perf_t *))                                    \
@@ -340,6 +341,120 @@ done:
     return result;
 }
 
+/* ---- the algorithm each _v2 call runs, kept per handle and descriptor contents ----
+ * The _v7 ranking costs about 0.65 ms of host time per call on cuDNN 9.19 (H200,
+ * bench/cudnn_compat_bench.py), four times the convolution's own launch, and Mocha makes two such
+ * calls per layer per iteration. The ranking is a heuristic, fixed for fixed inputs, so the choice
+ * is kept under what the query reads: the handle and the descriptors' contents, not their
+ * addresses, since Mocha may set a descriptor again. */
+enum { BACKWARD_FILTER = 0, BACKWARD_DATA = 1 };
+typedef struct {
+    ptr_t handle;
+    int direction;
+    int tensors[2][9]; /* type n c h w and the four strides */
+    int filter[6];     /* type format k c h w */
+    int conv[9];       /* pads, strides, dilations, mode, compute type, math type */
+} choice_key_t;
+typedef struct {
+    choice_key_t key;
+    int algo;
+    size_t need;
+} choice_t;
+static choice_t choices[64];
+static size_t choices_used, choices_next;
+static pthread_mutex_t choices_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int choice_key(choice_key_t *key, ptr_t handle, int direction, ptr_t tensor_a, ptr_t tensor_b, ptr_t filter,
+                      ptr_t conv) {
+    memset(key, 0, sizeof *key); /* padding too: keys are compared with memcmp */
+    key->handle = handle;
+    key->direction = direction;
+    ptr_t tensors[2] = {tensor_a, tensor_b};
+    for (int i = 0; i < 2; i++) {
+        int *t = key->tensors[i];
+        int s = real.cudnnGetTensor4dDescriptor(tensors[i], &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7],
+                                                &t[8]);
+        if (s != 0)
+            return s;
+    }
+    int *f = key->filter, *c = key->conv;
+    int s = real.cudnnGetFilter4dDescriptor(filter, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5]);
+    if (s == 0)
+        s = real.cudnnGetConvolution2dDescriptor(conv, &c[0], &c[1], &c[2], &c[3], &c[4], &c[5], &c[6], &c[7]);
+    return s != 0 ? s : real.cudnnGetConvolutionMathType(conv, &c[8]);
+}
+
+static int kept_choice(const choice_key_t *key, int *algo, size_t *need) {
+    int found = 0;
+    pthread_mutex_lock(&choices_lock);
+    for (size_t i = 0; i < choices_used && !found; i++)
+        if (memcmp(&choices[i].key, key, sizeof *key) == 0) {
+            *algo = choices[i].algo;
+            *need = choices[i].need;
+            found = 1;
+        }
+    pthread_mutex_unlock(&choices_lock);
+    return found;
+}
+
+static void keep_choice(const choice_key_t *key, int algo, size_t need) {
+    pthread_mutex_lock(&choices_lock);
+    choice_t *slot = &choices[choices_next];
+    choices_next = (choices_next + 1) % (sizeof choices / sizeof choices[0]);
+    if (choices_used < sizeof choices / sizeof choices[0])
+        choices_used++;
+    memcpy(&slot->key, key, sizeof *key);
+    slot->algo = algo;
+    slot->need = need;
+    pthread_mutex_unlock(&choices_lock);
+}
+
+/* A handle's address may be reused after cudnnDestroy, for another device. */
+static void forget_choices(ptr_t handle) {
+    pthread_mutex_lock(&choices_lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < choices_used; i++)
+        if (choices[i].key.handle != handle)
+            choices[kept++] = choices[i];
+    choices_used = kept;
+    choices_next = kept % (sizeof choices / sizeof choices[0]);
+    pthread_mutex_unlock(&choices_lock);
+}
+
+/* The first FMA algorithm of the heuristics' ranking whose workspace size can be had. Both
+ * directions take (first, dy, conv, last): (x, dy, conv, dw) for the filter, (w, dy, conv, dx)
+ * for the data. */
+static status_t backward_algorithm(int direction, ptr_t handle, ptr_t first, ptr_t dy, ptr_t conv, ptr_t last,
+                                   int *algo, size_t *need) {
+    int filter_dir = direction == BACKWARD_FILTER;
+    choice_key_t key;
+    int keyed = choice_key(&key, handle, direction, filter_dir ? first : dy, filter_dir ? dy : last,
+                           filter_dir ? last : first, conv) == 0;
+    if (keyed && kept_choice(&key, algo, need))
+        return ST_SUCCESS;
+    algo_perf_t perf[PERF_CAP];
+    int count = 0;
+    if (filter_dir)
+        CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, first, dy, conv, last, PERF_CAP, &count, perf));
+    else
+        CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, first, dy, conv, last, PERF_CAP, &count, perf));
+    for (int i = 0; i < count; i++) {
+        if (perf[i].status != 0 || !fma_only(&perf[i]))
+            continue;
+        int s = filter_dir ? real.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, first, dy, conv, last,
+                                                                                 perf[i].algo, need)
+                           : real.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, first, dy, conv, last,
+                                                                               perf[i].algo, need);
+        if (s != 0)
+            continue;
+        *algo = perf[i].algo;
+        if (keyed)
+            keep_choice(&key, *algo, *need);
+        return ST_SUCCESS;
+    }
+    return ST_NOT_SUPPORTED;
+}
+
 #endif
 
 static void release_workspace(ptr_t handle) {
@@ -375,6 +490,9 @@ API status_t cudnnDestroy(ptr_t handle) {
     READY();
     int s = real.cudnnDestroy(handle); /* synchronises the device, so the workspace is idle */
     release_workspace(handle);
+#if MOCHA_CUDNN_GEN == 4
+    forget_choices(handle);
+#endif
     return old_status(s);
 }
 
@@ -643,24 +761,17 @@ API status_t cudnnConvolutionBackwardFilter_v2(ptr_t handle, ptr_t alpha, ptr_t 
     int s = align_compute_type(conv, x_desc);
     if (s != 0)
         return old_status(s);
-    algo_perf_t perf[PERF_CAP];
-    int count = 0;
-    CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(handle, x_desc, dy_desc, conv, dw_desc, PERF_CAP, &count,
-                                                        perf));
-    for (int i = 0; i < count; i++) {
-        size_t need = 0;
-        ptr_t work;
-        if (perf[i].status != 0 || !fma_only(&perf[i]) ||
-            real.cudnnGetConvolutionBackwardFilterWorkspaceSize(handle, x_desc, dy_desc, conv, dw_desc, perf[i].algo,
-                                                                &need) != 0)
-            continue;
-        status_t w = workspace(handle, need, &work);
-        if (w != ST_SUCCESS)
-            return w;
-        FORWARD(cudnnConvolutionBackwardFilter(handle, alpha, x_desc, x, dy_desc, dy, conv, perf[i].algo, work, need,
-                                               beta, dw_desc, dw));
-    }
-    return ST_NOT_SUPPORTED;
+    int algo;
+    size_t need;
+    ptr_t work;
+    status_t found = backward_algorithm(BACKWARD_FILTER, handle, x_desc, dy_desc, conv, dw_desc, &algo, &need);
+    if (found != ST_SUCCESS)
+        return found;
+    status_t w = workspace(handle, need, &work);
+    if (w != ST_SUCCESS)
+        return w;
+    FORWARD(cudnnConvolutionBackwardFilter(handle, alpha, x_desc, x, dy_desc, dy, conv, algo, work, need, beta, dw_desc,
+                                           dw));
 }
 
 API status_t cudnnConvolutionBackwardData_v2(ptr_t handle, ptr_t alpha, ptr_t w_desc, ptr_t w, ptr_t dy_desc,
@@ -669,23 +780,17 @@ API status_t cudnnConvolutionBackwardData_v2(ptr_t handle, ptr_t alpha, ptr_t w_
     int s = align_compute_type(conv, dy_desc);
     if (s != 0)
         return old_status(s);
-    algo_perf_t perf[PERF_CAP];
-    int count = 0;
-    CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(handle, w_desc, dy_desc, conv, dx_desc, PERF_CAP, &count, perf));
-    for (int i = 0; i < count; i++) {
-        size_t need = 0;
-        ptr_t work;
-        if (perf[i].status != 0 || !fma_only(&perf[i]) ||
-            real.cudnnGetConvolutionBackwardDataWorkspaceSize(handle, w_desc, dy_desc, conv, dx_desc, perf[i].algo,
-                                                              &need) != 0)
-            continue;
-        status_t ws = workspace(handle, need, &work);
-        if (ws != ST_SUCCESS)
-            return ws;
-        FORWARD(cudnnConvolutionBackwardData(handle, alpha, w_desc, w, dy_desc, dy, conv, perf[i].algo, work, need,
-                                             beta, dx_desc, dx));
-    }
-    return ST_NOT_SUPPORTED;
+    int algo;
+    size_t need;
+    ptr_t work;
+    status_t found = backward_algorithm(BACKWARD_DATA, handle, w_desc, dy_desc, conv, dx_desc, &algo, &need);
+    if (found != ST_SUCCESS)
+        return found;
+    status_t ws = workspace(handle, need, &work);
+    if (ws != ST_SUCCESS)
+        return ws;
+    FORWARD(cudnnConvolutionBackwardData(handle, alpha, w_desc, w, dy_desc, dy, conv, algo, work, need, beta, dx_desc,
+                                         dx));
 }
 
 #else
