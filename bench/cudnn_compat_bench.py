@@ -11,9 +11,10 @@ the batch upload use torch, standing in for Mocha's cuBLAS calls and own kernels
 the two LRN layers (Mocha's own kernels, no cuDNN) and HDF5 reading. Pooling pads by 1 so that
 cuDNN's floor rounding gives Mocha's ceil-rounded sizes (32 -> 16 -> 8 -> 4).
 
-Reported beside: the tutorial's K80 (about 3 s per 200 iterations), Mocha's documented GPU figure
-(5-6 s) and torch + cuDNN 9 on an H200 (0.30 s, measured once on 2026-11-26 in a session outside
-this repository; not reproduced by a test here).
+The same stack is also run natively in torch (conv2d, pooling, ReLU, linear, cross-entropy and
+autograd over the same cuDNN 9) in the same process, so the layer's cost is read as a ratio from
+one run. Reported beside: the tutorial's K80 (about 3 s per 200 iterations) and Mocha's documented
+GPU figure (5-6 s), which are other machines and other software.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.cudnn_compat_mocha import FLOAT, POOL_AVG, POOL_MAX, RELU, SOFTMAX_ACCURATE, SOFTMAX_CHANNEL, Layer, scalar
 
 BATCH, ITERATIONS, WARMUP = 100, 200, 20
-REFERENCES_S = {"tutorial K80 (Mocha)": 3.0, "Mocha docs GPU": "5-6", "torch + cuDNN 9, H200": 0.30}
+REFERENCES_S = {"tutorial K80 (Mocha)": 3.0, "Mocha docs GPU": "5-6"}
 
 
 def p(t: torch.Tensor) -> int:
@@ -193,6 +195,84 @@ def step(lib: Layer, net: dict[str, Any]) -> None:
             params[name].add_(params["m" + name])
 
 
+def torch_stack() -> tuple[list[torch.Tensor], Any]:
+    """The same stack in torch, for a same-machine baseline: parameters and one training step."""
+    shapes = ((32, 3), (32, 32), (64, 32))
+    params = [
+        t.requires_grad_()
+        for k, c in shapes
+        for t in (torch.randn(k, c, 5, 5, device="cuda") * 0.01, torch.zeros(k, device="cuda"))
+    ]
+    ip_w = (torch.randn(10, 64 * 4 * 4, device="cuda") * 0.01).requires_grad_()
+    params.append(ip_w)
+    moments = [torch.zeros_like(t) for t in params]
+    host, labels = torch.randn(BATCH, 3, 32, 32).pin_memory(), torch.randint(0, 10, (BATCH,), device="cuda")
+
+    def step() -> None:
+        x = host.to("cuda", non_blocking=True)
+        x = F.relu(F.max_pool2d(F.conv2d(x, params[0], params[1], padding=2), 3, 2, padding=1))
+        x = F.avg_pool2d(F.relu(F.conv2d(x, params[2], params[3], padding=2)), 3, 2, padding=1)
+        x = F.avg_pool2d(F.relu(F.conv2d(x, params[4], params[5], padding=2)), 3, 2, padding=1)
+        F.cross_entropy(x.reshape(BATCH, -1) @ ip_w.t(), labels).backward()
+        with torch.no_grad():
+            for t, m in zip(params, moments, strict=True):
+                m.mul_(0.9).add_(t.grad, alpha=-0.001)
+                t.add_(m)
+                t.grad = None
+
+    return params, step
+
+
+def timed(step: Any) -> float:
+    """Seconds per 200 iterations after the warm-up."""
+    for _ in range(WARMUP):
+        step()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(ITERATIONS):
+        step()
+    torch.cuda.synchronize()
+    return (time.perf_counter() - start) * 200 / ITERATIONS
+
+
+def gpu_busy_seconds(step: Any, iterations: int = 50) -> float | str:
+    """Seconds per 200 iterations that the GPU spent in kernels and copies (the profiler's sum),
+    to tell device time from host time; the profiler's error text where it cannot run."""
+    try:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(iterations):
+                step()
+            torch.cuda.synchronize()
+        busy_us = sum(
+            getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0)
+            for e in prof.key_averages()
+        )
+        return round(busy_us / 1e6 * 200 / iterations, 3)
+    except Exception as error:  # a missing profiler must not lose the timings
+        return f"profiler failed: {error!r}"[:300]
+
+
+def host_microseconds_per_call(lib: Layer, net: dict[str, Any], iterations: int = 50) -> dict[str, float]:
+    """Host time of each layer entry point (ctypes, the layer, cuDNN's launch), the costliest first."""
+    spent: dict[str, list[float]] = {}
+    plain = lib.call
+
+    def timed_call(name: str, *args: Any) -> None:
+        start = time.perf_counter()
+        plain(name, *args)
+        spent.setdefault(name, []).append(time.perf_counter() - start)
+
+    lib.call = timed_call  # type: ignore[method-assign]
+    try:
+        for _ in range(iterations):
+            step(lib, net)
+        torch.cuda.synchronize()
+    finally:
+        lib.call = plain  # type: ignore[method-assign]
+    per_call = {name: 1e6 * sum(t) / len(t) for name, t in spent.items()}
+    return {name: round(us, 1) for name, us in sorted(per_call.items(), key=lambda kv: -kv[1] * len(spent[kv[0]]))}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layer", required=True)
@@ -202,16 +282,23 @@ def main() -> int:
     torch.cuda.init()
     lib = Layer(args.layer, args.gen)
     net = build(lib)
-    for _ in range(WARMUP):
-        step(lib, net)
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(ITERATIONS):
-        step(lib, net)
-    torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    torch.backends.cudnn.benchmark = False  # torch's heuristics pick, as the layer's query does
+    _, torch_step = torch_stack()
+    # Alternated, twice each, so that clock ramp-up does not favour whichever runs second.
+    layer_s, torch_s = [], []
+    for _ in range(2):
+        layer_s.append(timed(lambda: step(lib, net)))
+        torch_s.append(timed(torch_step))
     result = {
-        "seconds_per_200_iterations": round(seconds * 200 / ITERATIONS, 3),
+        "layer_over_torch": round(min(layer_s) / min(torch_s), 2),
+        "seconds_per_200_iterations": round(min(layer_s), 3),
+        "torch_native_seconds_per_200_iterations": round(min(torch_s), 3),
+        "runs_seconds": {"layer": [round(t, 3) for t in layer_s], "torch": [round(t, 3) for t in torch_s]},
+        "gpu_busy_seconds_per_200_iterations": {
+            "layer": gpu_busy_seconds(lambda: step(lib, net)),
+            "torch": gpu_busy_seconds(torch_step),
+        },
+        "layer_host_microseconds_per_call": host_microseconds_per_call(lib, net),
         "gpu": torch.cuda.get_device_name(0),
         "layer": lib.info(),
         "forward_algorithms": [s["algo"] for s in net["conv"]],
@@ -219,7 +306,7 @@ def main() -> int:
         "not_modelled": ["LRN (Mocha's own kernels)", "HDF5 reading"],
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cudnn_compat_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"cudnn_compat_bench-gen{args.gen}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -3,13 +3,17 @@
 # with Python, NumPy, torch and pip's nvidia-cudnn-cu12/cu13 wheel, which torch pulls in; the
 # device tool's image has torch 2.11+cu130 and nvidia-cudnn-cu13 in its plain python3):
 #   OUT=/tmp/out tests/gpu/cudnn_compat_on_device.sh
-# It builds both layer generations with the machine's compiler (-Wall -Werror), finds cuDNN 9
-# (MOCHA_CUDNN_COMPAT_LIBCUDNN if set, else the nvidia.cudnn wheel's lib/, else torch/lib/,
-# else any nvidia/**/libcudnn.so.9 in site-packages, else /usr/lib and /usr/local/cuda*),
-# runs tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and
-# bench/cudnn_compat_bench.py, and leaves logs and JSON under $OUT. With the device tool:
-#   run(command="tests/gpu/cudnn_compat_on_device.sh", timeout_s=600) Copy $OUT to
-# docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: the check's.
+# It finds cuDNN 9 (MOCHA_CUDNN_COMPAT_LIBCUDNN if set, else the nvidia.cudnn wheel's lib/, else
+# torch/lib/, else any nvidia/**/libcudnn.so.9 in site-packages, else /usr/lib and
+# /usr/local/cuda*), checks the layer's real calls against that cuDNN's exports and headers
+# (tests/gpu/cudnn_real_signatures.py), builds both layer generations with the machine's compiler
+# (-Wall -Werror) through mocha_cifar's cudnn_compat.yml where ansible-playbook is installed or
+# carried as wheels in .whl/ (ansible-core, resolvelib), else with make alone, runs
+# tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and bench/cudnn_compat_bench.py
+# for each generation, and leaves logs and JSON under $OUT. With the device tool:
+#   run(command="OUT=$OUT tests/gpu/cudnn_compat_on_device.sh", carry=[".whl"], timeout_s=400)
+# Copy $OUT to docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: the check's, or 1
+# when a signature differs.
 set -uo pipefail
 : "${OUT:?set OUT to a folder for the logs}"
 cd "$(dirname "$0")/../.."
@@ -21,7 +25,7 @@ PY=${PYTHON:-python3}
   date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
   "$PY" -c 'import sys, numpy, torch; print(sys.version.split()[0], "numpy", numpy.__version__, "torch", torch.__version__, "torch cudnn", torch.backends.cudnn.version())'
-  cc --version | head -1
+  "${CC:-cc}" --version | head -1
 } > "$OUT/machine.txt" 2>&1
 cat "$OUT/machine.txt"
 
@@ -56,12 +60,43 @@ export MOCHA_CUDNN_COMPAT_LIBCUDNN
 export LD_LIBRARY_PATH="$(dirname "$MOCHA_CUDNN_COMPAT_LIBCUDNN")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 echo "real cuDNN: $MOCHA_CUDNN_COMPAT_LIBCUDNN" | tee -a "$OUT/machine.txt"
 
+echo "== the layer's real calls against this cuDNN's exports and headers"
+"$PY" tests/gpu/cudnn_real_signatures.py --lib "$MOCHA_CUDNN_COMPAT_LIBCUDNN" \
+  --include "$(dirname "$MOCHA_CUDNN_COMPAT_LIBCUDNN")/../include" 2>&1 | tee -a "$OUT/machine.txt"
+signatures=${PIPESTATUS[0]}
+
 BUILD=$(mktemp -d)
+if [ -d .whl ] && ! command -v ansible-playbook >/dev/null; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 2
+  export PYTHONPATH=/tmp/site PATH=/tmp/site/bin:$PATH
+fi
+if command -v ansible-playbook >/dev/null; then
+  # The layers the role builds and installs (mocha_cifar's cudnn_compat.yml), each run twice: the
+  # second must change nothing. Its facts (the record for results.json, Mocha's environment) are logged.
+  echo "== mocha_cifar builds the layer for Mocha v0.2.0 (gen 4) and v0.3.1 (gen 5)"
+  for mocha in v0.2.0 v0.3.1; do
+    vars=$("$PY" -c 'import json, sys; print(json.dumps({"mocha_cifar_wanted": sys.argv[1], "mocha_cifar_cuda_on": True,
+      "mocha_cifar_home": sys.argv[2] + "/home", "mocha_cifar_cudnn_compat_dir": sys.argv[2],
+      "mocha_cifar_cudnn_compat_libcudnn": sys.argv[3], "cudnn_compat_test_out": sys.argv[2] + "/facts.json"}))' \
+      "$mocha" "$BUILD" "$MOCHA_CUDNN_COMPAT_LIBCUDNN")
+    for run in 1 2; do
+      ANSIBLE_CONFIG=$PWD/ansible.cfg ANSIBLE_NOCOLOR=1 ansible-playbook tests/integration/playbooks/cudnn_compat.yml \
+        -e "$vars" > "$BUILD/play.log" 2>&1 || { cat "$BUILD/play.log"; exit 2; }
+      cat "$BUILD/play.log" >> "$OUT/build.log"
+      echo "Mocha $mocha, run $run: $(grep -E '^localhost' "$BUILD/play.log")" | tee -a "$OUT/machine.txt"
+    done
+    tee -a "$OUT/machine.txt" < "$BUILD/facts.json"
+    echo | tee -a "$OUT/machine.txt"
+  done
+else
+  for gen in 4 5; do
+    mkdir -p "$BUILD/gen$gen"
+    make -B -C roles/mocha_cifar/files/cudnn_compat GEN=$gen OUT="$BUILD/gen$gen" >> "$OUT/build.log" 2>&1 \
+      || { cat "$OUT/build.log"; exit 2; }
+  done
+fi
 for gen in 4 5; do
-  mkdir -p "$BUILD/gen$gen"
-  make -B -C roles/mocha_cifar/files/cudnn_compat GEN=$gen OUT="$BUILD/gen$gen" > "$OUT/build-gen$gen.log" 2>&1 \
-    || { cat "$OUT/build-gen$gen.log"; exit 2; }
-  "$BUILD/gen$gen/cudnn_compat_probe" "$BUILD/gen$gen/libcudnn.so" | tee "$OUT/probe-gen$gen.json"
+  "$BUILD/gen$gen/cudnn_compat_probe" "$BUILD/gen$gen/libcudnn.so" | tee -a "$OUT/machine.txt"
 done
 
 echo "== operations against NumPy float64"
@@ -70,5 +105,8 @@ timeout 420 "$PY" tests/gpu/cudnn_compat_check.py --layer4 "$BUILD/gen4/libcudnn
 status=${PIPESTATUS[0]}
 
 echo "== benchmark: the CIFAR-10 example's layer stack through the layer"
-timeout 120 "$PY" bench/cudnn_compat_bench.py --layer "$BUILD/gen4/libcudnn.so" --gen 4 --out "$OUT" 2>&1 | tee "$OUT/bench.log"
+for gen in 4 5; do
+  timeout 120 "$PY" bench/cudnn_compat_bench.py --layer "$BUILD/gen$gen/libcudnn.so" --gen $gen --out "$OUT" 2>&1 | tee -a "$OUT/bench.log"
+done
+[ "$signatures" -eq 0 ] || status=1
 exit "$status"
