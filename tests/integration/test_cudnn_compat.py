@@ -295,7 +295,9 @@ def test_calls_without_a_faithful_translation_say_not_supported(built: dict[int,
         assert f"`{row['name']}`" in readme, f"the role README does not list {row['name']}"
 
 
-def _role(tmp_path: Path, **overrides: Any) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _role(
+    tmp_path: Path, env: dict[str, str] | None = None, **overrides: Any
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     out = tmp_path / "facts.json"
     variables = {
         "mocha_cifar_wanted": "v0.2.0",
@@ -306,7 +308,7 @@ def _role(tmp_path: Path, **overrides: Any) -> tuple[subprocess.CompletedProcess
         **overrides,
     }
     return run_playbook(
-        "tests/integration/playbooks/cudnn_compat.yml", "-e", json.dumps(variables), env=ansible_env()
+        "tests/integration/playbooks/cudnn_compat.yml", "-e", json.dumps(variables), env=ansible_env(env)
     ), out
 
 
@@ -326,6 +328,34 @@ def test_the_role_builds_the_layer_once_and_gives_it_to_mochas_calls(tmp_path: P
     assert f"MOCHA_CUDNN_COMPAT_LIBCUDNN={double}" in facts["julia_env"]
     second, _ = _role(tmp_path, mocha_cifar_cudnn_compat_search_paths=[str(double.parent)])
     assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", second.stdout), second.stdout[-2000:]
+
+
+@pytest.mark.parametrize("gen", GENS)
+def test_the_probe_refuses_a_cudnn_missing_a_part_mocha_needs(built: dict[int, Path], double: Path, gen: int) -> None:
+    """cuDNN 9 opens the sub-library behind a call on first use: with libcudnn_cnn.so.9 missing,
+    cudnnCreateConvolutionDescriptor fails (seen with cuDNN 9.28.1 here), so the probe creates each
+    descriptor kind Mocha sets up."""
+    layer = built[gen] / "libcudnn.so"
+    env = _clean_env(MOCHA_CUDNN_COMPAT_LIBCUDNN=str(double), CUDNN_DOUBLE_FAIL="cudnnCreateConvolutionDescriptor")
+    done = subprocess.run(
+        [str(built[gen] / "cudnn_compat_probe"), str(layer)], check=False, capture_output=True, text=True, env=env
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        f"mocha cudnn_compat probe: cudnnCreateConvolutionDescriptor returned cuDNN status 9 through {layer};"
+        f" {double} lacks a part Mocha needs"
+    ]
+
+
+def test_the_role_refuses_a_cudnn_missing_a_part_mocha_needs(tmp_path: Path, double: Path) -> None:
+    done, out = _role(
+        tmp_path,
+        env={"CUDNN_DOUBLE_FAIL": "cudnnCreatePoolingDescriptor"},
+        mocha_cifar_cudnn_compat_search_paths=[str(double.parent)],
+    )
+    assert done.returncode != 0 and not out.exists()
+    assert "the cuDNN compatibility layer cannot forward to" in done.stdout
+    assert "cudnnCreatePoolingDescriptor returned cuDNN status 9" in done.stdout
 
 
 def test_the_role_refuses_a_host_without_cudnn_9_or_8(tmp_path: Path) -> None:

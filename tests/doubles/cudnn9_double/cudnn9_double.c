@@ -1,9 +1,10 @@
 /*
  * TEST DOUBLE of the real libcudnn.so.9, for CI without a GPU. It computes nothing: it exports
  * every symbol the compatibility layer resolves, logs the calls that the layer translates (with
- * their arguments) to $CUDNN_DOUBLE_LOG, returns $CUDNN_DOUBLE_STATUS (default 0) from the rest,
- * and serves one ranked algorithm list from $CUDNN_DOUBLE_FWD_PERF ("algo:bytes:math,...") to the
- * forward and both backward algorithm queries and workspace-size calls.
+ * their arguments) to $CUDNN_DOUBLE_LOG, returns $CUDNN_DOUBLE_STATUS (default 0) from the rest
+ * (3000 from the one $CUDNN_DOUBLE_FAIL names), and serves one ranked algorithm list from
+ * $CUDNN_DOUBLE_FWD_PERF ("algo:bytes:math,...") to the forward and both backward algorithm
+ * queries and workspace-size calls.
  * Build: cc -shared -fPIC -o libcudnn.so.9 cudnn9_double.c
  */
 #include <stdio.h>
@@ -164,11 +165,16 @@ int cudnnCreate(void **handle) {
     return status();
 }
 
-/* The rest: log the name, return the status. */
+/* The rest: log the name, return the status; $CUDNN_DOUBLE_FAIL names one that fails alone with
+ * 3000 (cuDNN 9's NOT_SUPPORTED group), as a call whose sub-library is missing does. */
+static int fails(const char *name) {
+    const char *which = getenv("CUDNN_DOUBLE_FAIL");
+    return which != NULL && strcmp(which, name) == 0;
+}
 #define STUB(name)                                                                                     \
     int name(void) {                                                                                   \
         note(#name);                                                                                   \
-        return status();                                                                               \
+        return fails(#name) ? 3000 : status();                                                         \
     }
 STUB(cudnnDestroy)
 STUB(cudnnSetStream)

@@ -1,8 +1,11 @@
 /*
  * Loads a built layer the way Mocha does (dlopen by path) and prints, as one JSON line, which
- * Mocha generation it serves and which real cuDNN it forwards to. Needs no GPU: the layer only
- * opens the real libcudnn and reads its version. Exit 1 (with the layer's own one-line reason on
- * stderr) when it has nothing to forward to. The role records this line in results.json.
+ * Mocha generation it serves and which real cuDNN it forwards to. Needs no GPU: the layer opens
+ * the real libcudnn and reads its version, then creates and destroys one descriptor of each kind
+ * Mocha's layers set up. cuDNN 9 opens the sub-library behind a call on first use, so a
+ * missing one (libcudnn_cnn.so.9, say) fails here, at provisioning, rather than when Mocha builds
+ * its network. Exit 1 with a one-line reason on stderr (after the layer's or cuDNN's own message)
+ * when it cannot forward. The role records the JSON line in results.json.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -31,6 +34,29 @@ int main(int argc, char **argv) {
     int status = info(&generation, &version, path, sizeof path);
     if (status != 0)
         return 1;
+    static const char *const kinds[] = {"Tensor", "Filter", "Convolution", "Pooling"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char create_name[64], destroy_name[64];
+        snprintf(create_name, sizeof create_name, "cudnnCreate%sDescriptor", kinds[i]);
+        snprintf(destroy_name, sizeof destroy_name, "cudnnDestroy%sDescriptor", kinds[i]);
+        void *create_sym = dlsym(layer, create_name), *destroy_sym = dlsym(layer, destroy_name);
+        if (create_sym == NULL || destroy_sym == NULL) {
+            fprintf(stderr, "mocha cudnn_compat probe: %s lacks %s or %s\n", argv[1], create_name, destroy_name);
+            return 1;
+        }
+        int (*create)(void **), (*destroy)(void *);
+        memcpy(&create, &create_sym, sizeof create_sym);
+        memcpy(&destroy, &destroy_sym, sizeof destroy_sym);
+        void *desc = NULL;
+        status = create(&desc);
+        if (status != 0) {
+            fprintf(stderr, "mocha cudnn_compat probe: %s returned cuDNN status %d through %s; %s lacks a part "
+                            "Mocha needs\n",
+                    create_name, status, argv[1], path);
+            return 1;
+        }
+        destroy(desc);
+    }
     printf("{\"generation\": %d, \"cudnn_version\": %zu, \"forwards_to\": \"", generation, version);
     for (const char *c = path; *c; c++) /* JSON string: escape quotes, backslashes, controls */
         if (*c == '"' || *c == '\\')
