@@ -467,35 +467,55 @@ def test_the_v2_backward_calls_run_the_heuristics_first_choice(
 def test_the_v2_backward_calls_ask_the_heuristics_once_per_handle_and_shape(
     built: dict[int, Path], double: Path, tmp_path: Path
 ) -> None:
-    """The ranking cost 0.65 ms of host time per call on an H200 (docs/gpu-runs/2026-11-27-h200-cudnn-compat);
-    its answer is kept under the handle and the descriptors' contents."""
-    body = """
+    """The ranking cost 0.65 ms of host time per call on an H200 (docs/gpu-runs/2026-11-27-h200-cudnn-compat,
+    run2); its answer is kept under the handle and what each descriptor the query reads holds. The
+    double's getters tell descriptors apart by their address, so each step changes one thing."""
+    body = f"""
         import os
-        def both(handle):
-            args = [ctypes.c_void_p(handle)] + [None] * 9
-            return lib.cudnnConvolutionBackwardFilter_v2(*args), lib.cudnnConvolutionBackwardData_v2(*args)
-        print(both(1), both(1), end=" ")
-        os.environ["CUDNN_DOUBLE_FWD_PERF"] = "0:0:3"  # same handle and shapes: the kept choice stands
-        print(both(1), end=" ")
-        os.environ["CUDNN_DOUBLE_N"] = "2"  # another batch size
-        print(both(1), both(2), end=" ")  # then another handle
-        lib.cudnnDestroy(ctypes.c_void_p(1))
-        os.environ["CUDNN_DOUBLE_N"] = "1"
-        print(both(1))
+        real = ctypes.CDLL({str(double)!r})  # the double the layer opened: same globals
+        def both(handle=1, x=0x10, dy=0x20, w=0x30, dx=0x40):
+            v = ctypes.c_void_p
+            filt = [v(handle), None, v(x), None, v(dy), None, None, None, v(w), None]
+            data = [v(handle), None, v(w), None, v(dy), None, None, None, v(dx), None]
+            done = lib.cudnnConvolutionBackwardFilter_v2(*filt), lib.cudnnConvolutionBackwardData_v2(*data)
+            print("step", done)
+        both(); both()
+        os.environ["CUDNN_DOUBLE_FWD_PERF"] = "0:0:3"  # same inputs: the kept choice stands
+        both()
+        os.environ["CUDNN_DOUBLE_N"] = "2"  # the batch size
+        both()
+        both(handle=2)  # another handle
+        lib.cudnnDestroy(ctypes.c_void_p(1))  # forgets handle 1
+        both()
+        both(x=0x11)  # the input: the filter gradient's query reads it, the data gradient's does not
+        both(dx=0x41)  # the input gradient: the other way round
+        both(w=0x31)  # the filter: both read it
+        real.cudnnSetConvolution2dDescriptor(None, 1, 1, 1, 1, 1, 1, 1, 0)  # the convolution
+        both()
+        real.cudnnSetConvolutionMathType(None, 1)  # its math type
+        both()
         """
     out, log = _logged(built[4], double, tmp_path, body, CUDNN_DOUBLE_FWD_PERF="1:0:1,3:0:3,0:0:3")
-    assert out == " ".join(["(0, 0)"] * 6)
+    assert out.splitlines() == ["step (0, 0)"] * 11
     asked, ran = "cudnnGetConvolutionBackward", "cudnnConvolutionBackward"
     steps = [
-        line.split()[0] if line.startswith(asked) else line.split()[2] for line in log if line.startswith((asked, ran))
+        line.split()[0].removeprefix(asked) if line.startswith(asked) else line.split()[2]
+        for line in log
+        if line.startswith((asked, ran))
     ]
+    f, d = "FilterAlgorithm_v7", "DataAlgorithm_v7"
     assert steps == [
-        *(f"{asked}FilterAlgorithm_v7", "3", f"{asked}DataAlgorithm_v7", "3"),  # asked, algorithm 1 (TF32) skipped
+        *(f, "3", d, "3"),  # asked; algorithm 1 (TF32) skipped
         *("3", "3"),  # kept
         *("3", "3"),  # kept, though the ranking changed
-        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # batch 2: asked
-        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # handle 2: asked
-        *(f"{asked}FilterAlgorithm_v7", "0", f"{asked}DataAlgorithm_v7", "0"),  # handle 1 destroyed: forgotten
+        *(f, "0", d, "0"),  # batch 2: asked
+        *(f, "0", d, "0"),  # handle 2: asked
+        *(f, "0", d, "0"),  # handle 1 destroyed: forgotten
+        *(f, "0", "0"),  # another x: the filter gradient asks again
+        *("0", d, "0"),  # another dx: the data gradient asks again
+        *(f, "0", d, "0"),  # another filter
+        *(f, "0", d, "0"),  # another convolution
+        *(f, "0", d, "0"),  # another math type
     ]
 
 

@@ -355,6 +355,8 @@ typedef struct {
     int filter[6];     /* type format k c h w */
     int conv[9];       /* pads, strides, dilations, mode, compute type, math type */
 } choice_key_t;
+/* Keys are compared with memcmp: no padding may hide between or after the fields. */
+_Static_assert(sizeof(choice_key_t) == sizeof(ptr_t) + 34 * sizeof(int), "choice_key_t has padding");
 typedef struct {
     choice_key_t key;
     int algo;
@@ -397,6 +399,8 @@ static int kept_choice(const choice_key_t *key, int *algo, size_t *need) {
     return found;
 }
 
+/* Round-robin eviction: a net with more than 64 distinct convolutions per handle and direction
+ * (Mocha's example has 3) only asks the ranking more often. */
 static void keep_choice(const choice_key_t *key, int algo, size_t need) {
     pthread_mutex_lock(&choices_lock);
     choice_t *slot = &choices[choices_next];
@@ -488,11 +492,11 @@ API status_t cudnnCreate(ptr_t *handle) {
 
 API status_t cudnnDestroy(ptr_t handle) {
     READY();
+#if MOCHA_CUDNN_GEN == 4
+    forget_choices(handle); /* before the address can be handed out again */
+#endif
     int s = real.cudnnDestroy(handle); /* synchronises the device, so the workspace is idle */
     release_workspace(handle);
-#if MOCHA_CUDNN_GEN == 4
-    forget_choices(handle);
-#endif
     return old_status(s);
 }
 
