@@ -10,10 +10,11 @@
 # (-Wall -Werror) through mocha_cifar's cudnn_compat.yml where ansible-playbook is installed or
 # carried as wheels in .whl/ (ansible-core, resolvelib), else with make alone, runs
 # tests/gpu/cudnn_compat_check.py (every op against NumPy float64) and bench/cudnn_compat_bench.py
-# for each generation, and leaves logs and JSON under $OUT. With the device tool:
-#   run(command="OUT=$OUT tests/gpu/cudnn_compat_on_device.sh", carry=[".whl"], timeout_s=400)
-# Copy $OUT to docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: the check's, or 1
-# when a signature differs.
+# for each generation, and leaves logs and JSON under $OUT. With the device tool, after
+#   pip download --no-deps -d .whl ansible-core==2.19.14 resolvelib==1.2.1   (.whl/ is git-ignored)
+#   run(command="OUT=$OUT tests/gpu/cudnn_compat_on_device.sh", carry=[".whl"], timeout_s=600)
+# Copy $OUT to docs/gpu-runs/<date>-<gpu>-cudnn-compat/ afterwards. Exit status: 0 when every
+# signature matches, every check is within tolerance and both benchmarks ran; 2 when a build fails.
 set -uo pipefail
 : "${OUT:?set OUT to a folder for the logs}"
 cd "$(dirname "$0")/../.."
@@ -61,14 +62,14 @@ export LD_LIBRARY_PATH="$(dirname "$MOCHA_CUDNN_COMPAT_LIBCUDNN")${LD_LIBRARY_PA
 echo "real cuDNN: $MOCHA_CUDNN_COMPAT_LIBCUDNN" | tee -a "$OUT/machine.txt"
 
 echo "== the layer's real calls against this cuDNN's exports and headers"
-"$PY" tests/gpu/cudnn_real_signatures.py --lib "$MOCHA_CUDNN_COMPAT_LIBCUDNN" \
-  --include "$(dirname "$MOCHA_CUDNN_COMPAT_LIBCUDNN")/../include" 2>&1 | tee -a "$OUT/machine.txt"
+"$PY" tests/gpu/cudnn_real_signatures.py --lib "$MOCHA_CUDNN_COMPAT_LIBCUDNN" 2>&1 | tee -a "$OUT/machine.txt"
 signatures=${PIPESTATUS[0]}
 
 BUILD=$(mktemp -d)
+trap 'rm -rf "$BUILD"' EXIT
 if [ -d .whl ] && ! command -v ansible-playbook >/dev/null; then
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl || exit 2
-  export PYTHONPATH=/tmp/site PATH=/tmp/site/bin:$PATH
+  export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH} PATH=/tmp/site/bin:$PATH
 fi
 if command -v ansible-playbook >/dev/null; then
   # The layers the role builds and installs (mocha_cifar's cudnn_compat.yml), each run twice: the
@@ -81,8 +82,10 @@ if command -v ansible-playbook >/dev/null; then
       "$mocha" "$BUILD" "$MOCHA_CUDNN_COMPAT_LIBCUDNN")
     for run in 1 2; do
       ANSIBLE_CONFIG=$PWD/ansible.cfg ANSIBLE_NOCOLOR=1 ansible-playbook tests/integration/playbooks/cudnn_compat.yml \
-        -e "$vars" > "$BUILD/play.log" 2>&1 || { cat "$BUILD/play.log"; exit 2; }
+        -e "$vars" > "$BUILD/play.log" 2>&1
+      played=$?
       cat "$BUILD/play.log" >> "$OUT/build.log"
+      [ "$played" -eq 0 ] || { cat "$BUILD/play.log"; exit 2; }
       echo "Mocha $mocha, run $run: $(grep -E '^localhost' "$BUILD/play.log")" | tee -a "$OUT/machine.txt"
     done
     tee -a "$OUT/machine.txt" < "$BUILD/facts.json"
@@ -100,13 +103,14 @@ for gen in 4 5; do
 done
 
 echo "== operations against NumPy float64"
-timeout 420 "$PY" tests/gpu/cudnn_compat_check.py --layer4 "$BUILD/gen4/libcudnn.so" --layer5 "$BUILD/gen5/libcudnn.so" \
+timeout 240 "$PY" tests/gpu/cudnn_compat_check.py --layer4 "$BUILD/gen4/libcudnn.so" --layer5 "$BUILD/gen5/libcudnn.so" \
   --out "$OUT" 2>&1 | tee "$OUT/check.log"
 status=${PIPESTATUS[0]}
 
 echo "== benchmark: the CIFAR-10 example's layer stack through the layer"
 for gen in 4 5; do
-  timeout 120 "$PY" bench/cudnn_compat_bench.py --layer "$BUILD/gen$gen/libcudnn.so" --gen $gen --out "$OUT" 2>&1 | tee -a "$OUT/bench.log"
+  timeout 90 "$PY" bench/cudnn_compat_bench.py --layer "$BUILD/gen$gen/libcudnn.so" --gen $gen --out "$OUT" 2>&1 | tee -a "$OUT/bench.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "benchmark of generation $gen failed"; status=1; }
 done
-[ "$signatures" -eq 0 ] || status=1
+[ "$signatures" -eq 0 ] || { echo "the layer's real calls do not match this cuDNN (machine.txt)"; status=1; }
 exit "$status"
