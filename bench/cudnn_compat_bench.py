@@ -160,12 +160,9 @@ def backward(lib: Layer, net: dict[str, Any], dx: torch.Tensor) -> None:
             s["conv"], scale=(one, zero), x=(s["x"], p(s["in"])), dy=(s["y"], p(s["dY"])), dw=(s["w"], p(s["dW"]))
         )
         if i:  # the data layer has no gradient blob, so Mocha's convolution.jl skips conv1's
+            dx = conv[i - 1]["dP"]
             lib.backward_data(
-                s["conv"],
-                scale=(one, zero),
-                w=(s["w"], p(s["W"])),
-                dy=(s["y"], p(s["dY"])),
-                dx=(s["x"], p(conv[i - 1]["dP"])),
+                s["conv"], scale=(one, zero), w=(s["w"], p(s["W"])), dy=(s["y"], p(s["dY"])), dx=(s["x"], p(dx))
             )
 
 
