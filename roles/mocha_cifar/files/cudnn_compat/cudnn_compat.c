@@ -342,7 +342,7 @@ done:
 }
 
 /* ---- the algorithm each _v2 call runs, kept per handle and descriptor contents ----
- * The _v7 ranking costs about 0.65 ms of host time per call on cuDNN 9.19 (H200,
+ * The _v7 ranking cost about 0.65 ms of host time per call on cuDNN 9.19 (H200,
  * bench/cudnn_compat_bench.py), four times the convolution's own launch, and Mocha makes two such
  * calls per layer per iteration. The ranking is a heuristic, fixed for fixed inputs, so the choice
  * is kept under what the query reads: the handle and the descriptors' contents, not their
