@@ -425,17 +425,21 @@ static void forget_choices(ptr_t handle) {
     pthread_mutex_unlock(&choices_lock);
 }
 
-/* The first FMA algorithm of the heuristics' ranking whose workspace size can be had. Both
- * directions take (first, dy, conv, last): (x, dy, conv, dw) for the filter, (w, dy, conv, dx)
- * for the data. */
-static status_t backward_algorithm(int direction, ptr_t handle, ptr_t first, ptr_t dy, ptr_t conv, ptr_t last,
-                                   int *algo, size_t *need) {
+/* What a _v2 backward call needs before it forwards: the compute type aligned with the data's
+ * (from x for the filter, dy for the data), the first FMA algorithm of the heuristics' ranking
+ * whose workspace size can be had, and that workspace. Both directions take (first, dy, conv,
+ * last): (x, dy, conv, dw) for the filter, (w, dy, conv, dx) for the data. */
+static status_t backward_plan(int direction, ptr_t handle, ptr_t first, ptr_t dy, ptr_t conv, ptr_t last, int *algo,
+                              size_t *need, ptr_t *work) {
     int filter_dir = direction == BACKWARD_FILTER;
+    ptr_t data = filter_dir ? first : dy;
+    int aligned = align_compute_type(conv, data);
+    if (aligned != 0)
+        return old_status(aligned);
     choice_key_t key;
-    int keyed = choice_key(&key, handle, direction, filter_dir ? first : dy, filter_dir ? dy : last,
-                           filter_dir ? last : first, conv) == 0;
+    int keyed = choice_key(&key, handle, direction, data, filter_dir ? dy : last, filter_dir ? last : first, conv) == 0;
     if (keyed && kept_choice(&key, algo, need))
-        return ST_SUCCESS;
+        return workspace(handle, *need, work);
     algo_perf_t perf[PERF_CAP];
     int count = 0;
     if (filter_dir)
@@ -454,7 +458,7 @@ static status_t backward_algorithm(int direction, ptr_t handle, ptr_t first, ptr
         *algo = perf[i].algo;
         if (keyed)
             keep_choice(&key, *algo, *need);
-        return ST_SUCCESS;
+        return workspace(handle, *need, work);
     }
     return ST_NOT_SUPPORTED;
 }
@@ -762,18 +766,12 @@ API status_t cudnnSetPooling2dDescriptor(ptr_t desc, int mode, int h, int w, int
 API status_t cudnnConvolutionBackwardFilter_v2(ptr_t handle, ptr_t alpha, ptr_t x_desc, ptr_t x, ptr_t dy_desc,
                                                ptr_t dy, ptr_t conv, ptr_t beta, ptr_t dw_desc, ptr_t dw) {
     READY();
-    int s = align_compute_type(conv, x_desc);
-    if (s != 0)
-        return old_status(s);
     int algo;
     size_t need;
     ptr_t work;
-    status_t found = backward_algorithm(BACKWARD_FILTER, handle, x_desc, dy_desc, conv, dw_desc, &algo, &need);
-    if (found != ST_SUCCESS)
-        return found;
-    status_t w = workspace(handle, need, &work);
-    if (w != ST_SUCCESS)
-        return w;
+    status_t planned = backward_plan(BACKWARD_FILTER, handle, x_desc, dy_desc, conv, dw_desc, &algo, &need, &work);
+    if (planned != ST_SUCCESS)
+        return planned;
     FORWARD(cudnnConvolutionBackwardFilter(handle, alpha, x_desc, x, dy_desc, dy, conv, algo, work, need, beta, dw_desc,
                                            dw));
 }
@@ -781,18 +779,12 @@ API status_t cudnnConvolutionBackwardFilter_v2(ptr_t handle, ptr_t alpha, ptr_t 
 API status_t cudnnConvolutionBackwardData_v2(ptr_t handle, ptr_t alpha, ptr_t w_desc, ptr_t w, ptr_t dy_desc,
                                              ptr_t dy, ptr_t conv, ptr_t beta, ptr_t dx_desc, ptr_t dx) {
     READY();
-    int s = align_compute_type(conv, dy_desc);
-    if (s != 0)
-        return old_status(s);
     int algo;
     size_t need;
     ptr_t work;
-    status_t found = backward_algorithm(BACKWARD_DATA, handle, w_desc, dy_desc, conv, dx_desc, &algo, &need);
-    if (found != ST_SUCCESS)
-        return found;
-    status_t ws = workspace(handle, need, &work);
-    if (ws != ST_SUCCESS)
-        return ws;
+    status_t planned = backward_plan(BACKWARD_DATA, handle, w_desc, dy_desc, conv, dx_desc, &algo, &need, &work);
+    if (planned != ST_SUCCESS)
+        return planned;
     FORWARD(cudnnConvolutionBackwardData(handle, alpha, w_desc, w, dy_desc, dy, conv, algo, work, need, beta, dx_desc,
                                          dx));
 }
