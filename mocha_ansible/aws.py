@@ -135,6 +135,8 @@ class Instance:
     tags: dict[str, str]
     # Launched with instance_metadata_tags enabled: its cost guard can read a moved deadline tag.
     imds_tags: bool = False
+    # A spot instance; the project launches one-time spot only (ec2_gpu's spot.yml), which EC2 cannot stop.
+    spot: bool = False
 
     @property
     def deployment(self) -> str:
@@ -212,6 +214,7 @@ def _instances(ec2: Any, region: str, filters: list[dict[str, Any]]) -> list[Ins
             launch_time=inst.get("LaunchTime"),
             tags=_tags(inst),
             imds_tags=inst.get("MetadataOptions", {}).get("InstanceMetadataTags") == "enabled",
+            spot=inst.get("InstanceLifecycle") == "spot",
         )
         for page in ec2.get_paginator("describe_instances").paginate(Filters=filters)
         for reservation in page["Reservations"]

@@ -138,6 +138,15 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
             f"{state}: no instance of deployment {args.deployment!r} (owner {owner}) in {', '.join(regions)}",
             fix="mocha-ansible status --all-owners",
         )
+    spot = [i.instance_id for i in live if i.spot]
+    if state == "stopped" and spot:
+        # EC2 answers UnsupportedOperation for a one-time spot instance, after the others
+        # of the fleet would already have stopped: refuse before any of them changes.
+        raise ConfigError(
+            f"stop: deployment {args.deployment!r} runs one-time spot instance(s) {', '.join(spot)}, "
+            "which EC2 cannot stop (accepted: on-demand instances)",
+            fix=f"mocha-ansible teardown --deployment {args.deployment}",
+        )
     plans = [lifecycle.Rearm(i, kept="stopped") for i in live]
     if state == "running":
         # Judged for every instance before any tag or instance changes: a refusal changes nothing.

@@ -93,3 +93,15 @@ def _faulty_emulator():
 def faulty_aws(_faulty_emulator, monkeypatch: pytest.MonkeyPatch):
     """The fault-injecting emulator double, clean, with the environment pointed at it."""
     return _point_at(_faulty_emulator, monkeypatch)
+
+
+@pytest.fixture
+def instant_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Module processes of this test's plays sleep at once (tests/doubles/instant_clock);
+    returns the log of the seconds they were asked to sleep, one line each."""
+    log = tmp_path / "instant-clock.log"
+    log.touch()
+    folder = Path(__file__).parent / "doubles" / "instant_clock"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p))
+    monkeypatch.setenv("MOCHA_ANSIBLE_INSTANT_CLOCK_LOG", str(log))
+    return log

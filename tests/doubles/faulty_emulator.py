@@ -4,7 +4,17 @@ Moto serves the EC2 wire protocol but never runs out of capacity or throttles.
 This wrapper starts moto's ThreadedMotoServer in the test process and patches its
 request dispatch so a test can say, for example, "RunInstances in us-east-1a
 answers InsufficientInstanceCapacity" or "the next two RunInstances answer
-RequestLimitExceeded". Every call is counted per service and action.
+RequestLimitExceeded". Every call is counted per service and action, and each
+RunInstances also per zone.
+
+An injected error comes with the HTTP status EC2 gives its code: EC2's error reference
+sorts codes into client errors (HTTP 4xx) and server errors (HTTP 5xx), and the
+capacity codes are server errors
+(https://docs.aws.amazon.com/ec2/latest/devguide/errors-overview.html, "Server error
+codes"; the EC2 SDKs label InsufficientInstanceCapacity "Server : There are not enough
+available instances"). botocore retries every 5xx reply before the caller sees it
+(botocore/data/_retry.json, general_server_error), so a server-error fault is seen
+by more calls than the caller makes.
 """
 
 from __future__ import annotations
@@ -27,6 +37,10 @@ from mocha_ansible.emulator import Emulator, free_port
 logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
 
 
+# EC2's server error codes among those the tests inject (source: the module docstring).
+SERVER_ERRORS = frozenset({"InsufficientInstanceCapacity", "InsufficientCapacity", "InternalError", "Unavailable"})
+
+
 class InjectedFault(ServiceException):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(code, message)
@@ -40,6 +54,7 @@ class Fault:
     region: str | None = None  # only calls to this region
     times: int = -1  # how many calls fail; -1 means all of them
     message: str = "injected by tests/doubles/faulty_emulator.py"
+    as_ec2: bool = False  # the message is EC2's own text, not the injected marker
 
 
 @dataclass
@@ -97,6 +112,46 @@ class FaultyEmulator:
                 return fault
         return None
 
+    def _apply_template_market(self, response: BaseResponse) -> None:
+        """A launch template's spot market options make a spot instance, as on EC2.
+
+        EC2 takes InstanceMarketOptions from the template when the request has none, and the
+        instance then reports InstanceLifecycle "spot" (API reference, RunInstances and
+        RequestLaunchTemplateData.InstanceMarketOptions). moto reads them from the request
+        alone (moto/ec2/models/instances.py, add_instances: `if kwargs.get("instance_market_options")`),
+        so a template-launched spot instance looked on-demand and could be stopped.
+        """
+        if response._get_param("InstanceMarketOptions.MarketType"):
+            return
+        # EC2's responses parse their parameters into nested dicts (moto/ec2/responses/__init__.py).
+        template = response._get_param("LaunchTemplate")
+        if not template:
+            return
+        data = response.ec2_backend._get_template_from_args(template).data  # type: ignore[attr-defined]
+        if (data.get("InstanceMarketOptions") or {}).get("MarketType") == "spot":
+            response.params["InstanceMarketOptions"] = {"MarketType": "spot"}
+
+    def _refuse_spot_stop(self, response: BaseResponse) -> Fault | None:
+        """EC2 cannot stop a spot instance of a one-time request: UnsupportedOperation.
+
+        Only spot instances of persistent requests can be stopped (EC2 User Guide, "Stop
+        a Spot Instance"; the reply seen in gitlab-org/gitlab-runner#28865: "You can't stop
+        the Spot Instance '<id>' because it is associated with a one-time Spot Instance
+        request. You can only stop Spot Instances associated with persistent Spot Instance
+        requests."). Every spot instance this project launches is one-time (ec2_gpu's
+        spot.yml). moto stops any instance.
+        """
+        backend = response.ec2_backend  # type: ignore[attr-defined]
+        for instance in backend.get_multi_instances_by_id(response._get_param("InstanceIds", [])):
+            if instance.lifecycle == "spot":
+                return Fault(
+                    "StopInstances", "UnsupportedOperation", as_ec2=True,
+                    message=f"You can't stop the Spot Instance '{instance.id}' because it is associated with a "
+                    "one-time Spot Instance request. You can only stop Spot Instances associated with persistent "
+                    "Spot Instance requests.",
+                )  # fmt: skip
+        return None
+
     def start(self) -> FaultyEmulator:
         original = BaseResponse.call_action
         emulator = self
@@ -104,17 +159,28 @@ class FaultyEmulator:
         def call_action(response: BaseResponse) -> Any:
             action = response._get_action()
             service = type(response).__module__.split(".")[1]
+            zone = emulator._zone_of(response) if action == "RunInstances" else None
             with emulator._lock:
                 emulator.calls[f"{service}:{action}"] += 1
-            fault = emulator._fault_for(action, response)
-            if fault is not None:
+                if zone:
+                    emulator.calls[f"{service}:{action}@{zone}"] += 1
+            if action == "RunInstances":
+                emulator._apply_template_market(response)
+            fault = emulator._refuse_spot_stop(response) if action == "StopInstances" else None
+            fault = fault or emulator._fault_for(action, response)
+            if fault is None:
+                return original(response)
 
-                def fail() -> Any:
-                    raise InjectedFault(fault.code, f"{fault.message} ({fault.code})")
+            def fail() -> Any:
+                raise InjectedFault(fault.code, fault.message if fault.as_ec2 else f"{fault.message} ({fault.code})")
 
-                # call_action turns a ServiceException from the action into an AWS error reply.
-                setattr(response, camelcase_to_underscores(action), fail)
-            return original(response)
+            # call_action turns a ServiceException from the action into an AWS error reply,
+            # with moto's status for a client error; a server error gets EC2's 500.
+            setattr(response, camelcase_to_underscores(action), fail)
+            status, headers, body = original(response)
+            if fault.code in SERVER_ERRORS:
+                status = headers["status"] = 500
+            return status, headers, body
 
         BaseResponse.call_action = call_action  # type: ignore[method-assign]
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 
 from mocha_ansible.runner import PlaybookJob, RunResult, run_playbook
@@ -141,8 +142,8 @@ def test_imported_public_key(aws, tmp_path):
     assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
 
 
-@pytest.mark.heavy
-def test_capacity_failover_to_the_next_zone(faulty_aws, tmp_path):
+def test_capacity_failover_to_the_next_zone(faulty_aws, instant_clock, tmp_path):
+    """The real modules' back-off runs in full (on the instant clock), then the role moves on."""
     faulty_aws.faults.append(Fault("RunInstances", "InsufficientInstanceCapacity", zone="us-east-1a"))
     events: list[dict[str, Any]] = []
     res = _play(tmp_path, "provision.yml", "ice", events, **_vars(tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"]))
@@ -152,23 +153,42 @@ def test_capacity_failover_to_the_next_zone(faulty_aws, tmp_path):
     text = _messages(events)
     assert "ec2_gpu: us-east-1a: InsufficientInstanceCapacity" in text
     assert "ec2_gpu: us-east-1b: launched" in text
+    # amazon.aws retried the zone ten times with its jittered back-off, and botocore retried
+    # each of those HTTP 500 replies: many calls, and sleeps the instant clock skipped.
+    assert faulty_aws.calls["ec2:RunInstances@us-east-1a"] > 10
+    assert len(instant_clock.read_text().split()) >= 10
+    assert faulty_aws.calls["ec2:RunInstances@us-east-1b"] == 1
 
 
-def test_capacity_exhausted_everywhere_leaves_nothing(faulty_aws, tmp_path):
-    # "Unsupported" takes the same failover path as InsufficientInstanceCapacity, but
-    # amazon.aws's ec2_instance does not retry it for minutes first (it retries ICE
-    # in a zone about ten times with jittered backoff, see the failover test).
-    faulty_aws.faults.append(Fault("RunInstances", "Unsupported"))
+def test_a_zone_whose_spot_price_is_above_the_maximum_fails_over(faulty_aws, tmp_path):
+    faulty_aws.faults.append(Fault("RunInstances", "SpotMaxPriceTooLow", zone="us-east-1a"))
     events: list[dict[str, Any]] = []
-    res = _play(
-        tmp_path, "provision.yml", "none", events, **_vars(tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"])
+    variables = _vars(
+        tmp_path, ec2_gpu_zones=["us-east-1a", "us-east-1b"], ec2_gpu_spot=True, ec2_gpu_spot_max_price="0.20"
     )
-    assert not res.ok
-    text = _messages(events)
-    assert "no capacity for 1 x g4dn.xlarge in us-east-1a, us-east-1b of us-east-1" in text
-    assert "ec2_gpu: us-east-1a: Unsupported" in text and "ec2_gpu: us-east-1b: Unsupported" in text
-    assert project_resources() == NOTHING
-    assert not (tmp_path / "keys" / "mocha-ansible-t.pem").exists()
+    res = _play(tmp_path, "provision.yml", "spot-price", events, **variables)
+    assert res.ok, res.failed_tasks
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = _instances(ec2)
+    assert (inst["Placement"]["AvailabilityZone"], inst.get("InstanceLifecycle")) == ("us-east-1b", "spot")
+    assert "ec2_gpu: us-east-1a: SpotMaxPriceTooLow" in _messages(events)
+    # Launched through the template, it still gets the project's group (SSH from the caller only).
+    [group] = ec2.describe_security_groups(GroupNames=["mocha-ansible-t"])["SecurityGroups"]
+    assert [g["GroupId"] for g in inst["SecurityGroups"]] == [group["GroupId"]]
+
+
+def test_the_ec2_double_refuses_to_stop_a_one_time_spot_instance(faulty_aws, tmp_path):
+    """The role launches spot through a template; EC2 then reports a spot instance and will not
+    stop it (the role's preflight and the CLI refuse first: test_stop_start)."""
+    assert _play(tmp_path, "provision.yml", "spot", **_vars(tmp_path, ec2_gpu_spot=True)).ok
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = _instances(ec2)
+    assert inst.get("InstanceLifecycle") == "spot"
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        ec2.stop_instances(InstanceIds=[inst["InstanceId"]])
+    assert refused.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert "associated with a one-time Spot Instance request" in str(refused.value)
+    assert [i["State"]["Name"] for i in _instances(ec2)] == ["running"]
 
 
 @pytest.mark.parametrize("text", ["InsufficientInstanceCapacity", "no capacity for 1 x g4dn.xlarge"])

@@ -174,3 +174,29 @@ def test_start_refuses_an_unreadable_max_hours_tag_without_max_hours(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "mocha-ansible:max-hours tag is 'forever'" in err[0] and "--max-hours H" in err[0]
     assert (_state(instance_id), _deadline_tag(instance_id)) == ("stopped", deadline)
+
+
+def test_stop_refuses_a_one_time_spot_deployment_before_any_change(
+    faulty_aws, monkeypatch, tmp_path: Path, isolated_home, capsys
+):
+    """EC2 cannot stop a one-time spot instance (UnsupportedOperation, which the EC2 double
+    answers too: test_ec2_gpu); the CLI says so in one line and changes nothing."""
+    monkeypatch.setenv("LOGNAME", "alice")
+    on_demand = _launch(None)
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [spot] = ec2.run_instances(
+        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+        InstanceMarketOptions={"MarketType": "spot", "SpotOptions": {"SpotInstanceType": "one-time"}},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [
+            {"Key": "mocha-ansible:project", "Value": "mocha-ansible"},
+            {"Key": "mocha-ansible:deployment", "Value": "default"},
+            {"Key": "mocha-ansible:owner", "Value": "alice"},
+        ]}],
+    )["Instances"]  # fmt: skip
+
+    assert main(["stop", *_base(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and spot["InstanceId"] in err[0] and "one-time spot" in err[0]
+    assert "mocha-ansible teardown --deployment default" in err[0]
+    assert faulty_aws.calls["ec2:StopInstances"] == 0
+    assert (_state(on_demand), _state(spot["InstanceId"])) == ("running", "running")

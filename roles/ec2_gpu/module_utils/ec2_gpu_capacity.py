@@ -23,7 +23,6 @@ QUOTAS = {
     ("Standard", False): ("L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"),
     ("Standard", True): ("L-34B43A08", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests"),
 }
-CAPACITY_ERRORS = ("InsufficientInstanceCapacity", "Unsupported", "InsufficientCapacity")
 _GRAVITON_RE = re.compile(r"^(a1|[a-z]+\d+g[a-z]*)$")
 
 
