@@ -1,10 +1,12 @@
-"""Issue 32, item 1: text from AWS tags and from hosts is data. It never becomes an Ansible
-template, a path out of the run folder, or raw control characters on the terminal.
+"""Issue 32, items 1 and 2: text from AWS tags and from hosts is data. It never becomes an
+Ansible template, a path out of the run folder, or raw control characters on the terminal.
 
 Hostile text is planted where the real commands read it:
 - the mocha-ansible:deployment tag, read by `teardown --yes` (without --deployment, and with
   --all-owners), over the AWS emulator;
-- the julia and mocha fields of a host's results.json, read by `bake`.
+- the julia and mocha fields of a host's results.json, read by `bake`;
+- results.json's snapshot_file, read by mocha_cifar's converged fetch (its task files run on
+  local hosts, as in test_converged_gate).
 Each payload that Ansible would render runs `touch` on a marker under pwned/. No marker may
 appear, nothing may be written outside the command's run folder, and no raw control character
 may reach the output.
@@ -13,6 +15,8 @@ may reach the output.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,14 +24,18 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 
 from mocha_ansible.cli import main
 from mocha_ansible.errors import ExitCode
 from mocha_ansible.results import RUN_MARKER, RUN_NAME
 from mocha_ansible.runner import PlaybookJob, run_playbook
-from tests.helpers import ROOT
+from tests.helpers import ROOT, SANDBOX_DOUBLES, ansible_env
+from tests.helpers import run_playbook as ansible_playbook
 
 AMI = "ami-785db401"
+MAKE_MOCHA_REPO = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "make_mocha_repo.sh"
+SNAPSHOT = "snapshot-000400.jld"
 EARLIER_RUN = "20250101-000000-000000"
 
 
@@ -192,3 +200,75 @@ def test_untrusted_values_reach_the_play_verbatim_and_nothing_runs(tmp_path, pwn
     assert json.loads(seen.read_text()) == {
         "values": hostile, "nested": nested, "joined": [f"x-{text}" for text in hostile.values()]
     }  # fmt: skip
+
+
+# -- mocha_cifar's converged fetch: the snapshot's name from results.json ------------------
+
+
+def _converged_hosts(tmp_path: Path, names: dict[str, Any]) -> Path:
+    """An inventory of local hosts, one per snapshot_file in `names`, sharing one stand-in Mocha tree."""
+    mocha = tmp_path / "mocha"
+    subprocess.run([str(MAKE_MOCHA_REPO), str(mocha)], check=True)
+    example = mocha / "examples" / "cifar10"
+    for path in (
+        example / "cifar10-mocha-ansible.jl", example / ".mocha-ansible-trained.json",
+        example / "data" / ".mocha-ansible-converted", mocha / "deps" / "libmochaext.so",
+        example / "snapshots" / SNAPSHOT,
+    ):  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{path.name}\n")
+    hosts: dict[str, Any] = {}
+    for host, name in names.items():
+        home = tmp_path / "hosts" / host
+        (home / "logs").mkdir(parents=True)
+        (home / "facts").mkdir()
+        report = {"snapshot": f"{example}/snapshots/{SNAPSHOT}", "snapshot_file": name}
+        (home / "logs" / "results.json").write_text(json.dumps(report))
+        for path in (home / "logs" / "train.log", home / "facts" / "mocha.fact", home / "mocha.sh"):
+            path.write_text(f"{path.name}\n")
+        hosts[host] = {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "mocha_cifar_home": str(home), "mocha_cifar_facts_dir": str(home / "facts"),
+            "mocha_cifar_profile_file": str(home / "mocha.sh"),
+            # What preflight and pkg.yml found and decided on the host.
+            "mocha_cifar_julia_version": {"stdout": "julia version 0.6.4"},
+            "mocha_cifar_pkg_dir": {"stdout": str(mocha)},
+            "mocha_cifar_cuda_on": False, "mocha_cifar_cudnn_route": "", "mocha_cifar_vcpus": 2,
+        }  # fmt: skip
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    return inventory
+
+
+def test_converged_fetch_keeps_the_hosts_snapshot_name_inside_the_run_folder(tmp_path, pwned):
+    hostile = payloads(tmp_path)
+    inventory = _converged_hosts(tmp_path, {"honest": SNAPSHOT, **hostile, "dotdot": "..", "number": 7})
+    run = tmp_path / "runs" / EARLIER_RUN
+    (run / "hosts").mkdir(parents=True)
+
+    def gate(*steps: str) -> subprocess.CompletedProcess[str]:
+        # The runner is a role var (runuser as the Mocha user): only an extra var overrides it.
+        values = {"gate_steps": list(steps), "mocha_cifar_results_dir": str(run / "hosts"), "mocha_cifar_runner": []}
+        return ansible_playbook(
+            "tests/integration/playbooks/converged_hosts.yml", "-i", str(inventory), "-e", json.dumps(values),
+            env=ansible_env({"ANSIBLE_NOCOLOR": "1"}),
+        )  # fmt: skip
+
+    # Each host records the state its full run left (results.json included), so the next run
+    # finds it converged and fetches its snapshot under the name results.json gives.
+    recorded = gate("converged.yml", "converged_record.yml")
+    assert recorded.returncode == 0, recorded.stdout[-3000:]
+    before = _tree(tmp_path)
+    fetched = gate("converged.yml")
+
+    assert sorted(pwned.iterdir()) == []
+    assert written_outside(tmp_path, before, [run]) == []
+    honest = sorted(p.name for p in (run / "hosts" / "honest").iterdir())
+    assert honest == ["results.json", SNAPSHOT, "train.log"]
+    for host in [*hostile, "dotdot", "number"]:
+        assert sorted(p.name for p in (run / "hosts" / host).iterdir()) == ["results.json", "train.log"], host
+        said = f"mocha_cifar: the snapshot_file {host} gives"
+        [failure] = [line for line in fetched.stdout.splitlines() if line.startswith("[ERROR]") and said in line]
+        assert "accepted: snapshot-NNNNNN.jld" in failure, failure
+    assert raw_controls(fetched.stdout) == []
+    assert fetched.returncode != 0
