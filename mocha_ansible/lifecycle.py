@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,8 @@ from mocha_ansible import aws, results
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import PreflightRefused
 from mocha_ansible.progress import Progress
-from mocha_ansible.project import playbook
+from mocha_ansible.project import playbook, role_yaml
+from mocha_ansible.role_vars import matches_role_pattern
 from mocha_ansible.runner import Cancel, PlaybookJob, run_playbook
 from mocha_ansible.settings import Settings, accepted_text
 
@@ -66,6 +67,27 @@ def _role_vars(region: str, deployment: str | None, key_dir: Path, state: str, o
     return extravars
 
 
+def tagged_deployments(region: str, owner: str | None, say: Callable[[str], None]) -> list[str]:
+    """The deployments that `owner`'s (None: everyone's) tags name in `region`, each a name --deployment accepts.
+
+    A tag is anyone's text: whoever holds the project policy may retag the project's resources,
+    and EC2 takes any character. One that is no deployment name is skipped, said on one line
+    with the value escaped; its resources stay, and teardown reports them as left over.
+    """
+    names = []
+    for name in aws.footprint(region, owner=owner).deployments:
+        if not name:
+            continue  # carries the project tag but no deployment: reported as left over
+        if matches_role_pattern("ec2_gpu_deployment", name):
+            names.append(name)
+        else:
+            say(
+                f"teardown: skipped deployment tag {name!r} in {region}: not a deployment name, so its resources"
+                f" are left (delete or retag them by hand); accepted: {accepted_text('deployment')}"
+            )
+    return names
+
+
 def teardown(
     regions: list[str],
     deployment: str | None,
@@ -85,14 +107,13 @@ def teardown(
     ok = True
     for region in regions:
         # The role deletes one deployment at a time; "all" is every one found by tag.
-        names = [deployment] if deployment else aws.footprint(region, owner=owner).deployments
+        names = [deployment] if deployment else tagged_deployments(region, owner, progress.message)
         for name in names:
-            if not name:
-                continue  # carries the project tag but no deployment: reported as left over
             job = PlaybookJob(
                 playbook=playbook("teardown.yml"),
                 ident=f"teardown-{region}-{name}",
-                extravars={**_role_vars(region, name, key_dir, "absent", owner), "ec2_gpu_delete_amis": amis},
+                extravars={**_role_vars(region, None, key_dir, "absent", owner), "ec2_gpu_delete_amis": amis},
+                untrusted={"ec2_gpu_deployment": name},
             )
             ok = run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok and ok
             if cancel.requested is not None:
@@ -219,13 +240,10 @@ def bake(
     cancel: Cancel,
 ) -> dict[str, Any] | None:
     """An AMI of `owner`'s oldest instance of the deployment; its id, name and source, or None on failure."""
-    extravars = {
-        **_role_vars(region, deployment, key_dir, "baked", owner),
-        "ec2_gpu_bake_name": name,
-        "ec2_gpu_bake_tags": tags,
-        "ec2_gpu_results_dir": str(run_dir),
-    }
-    job = PlaybookJob(playbook=playbook("bake.yml"), ident="bake", extravars=extravars)
+    extravars = {**_role_vars(region, deployment, key_dir, "baked", owner), "ec2_gpu_results_dir": str(run_dir)}
+    # The name and tags hold versions a host reported (converged_versions): data, never rendered.
+    untrusted = {"ec2_gpu_bake_name": name, "ec2_gpu_bake_tags": tags}
+    job = PlaybookJob(playbook=playbook("bake.yml"), ident="bake", extravars=extravars, untrusted=untrusted)
     if not run_playbook(job, run_dir / "ansible", on_event=progress.on_event, cancel=cancel).ok:
         return None
     report: dict[str, Any] = json.loads((run_dir / "ec2_gpu_bake.json").read_text(encoding="utf-8"))
@@ -233,16 +251,41 @@ def bake(
 
 
 def converged_versions(runs_root: Path, deployment: str) -> dict[str, str] | None:
-    """Julia and Mocha versions of the newest successful provision of `deployment`."""
+    """Julia and Mocha versions of the newest successful provision of `deployment`.
+
+    They come from a host's results.json, so each is judged as what mocha_cifar writes there
+    (_version_problem); a value it would never write is refused, naming the file.
+    """
     for run in reversed(results.list_runs(runs_root)):
         extravars = run.record.get("extravars", {})
         if run.status != "ok" or extravars.get("ec2_gpu_deployment", "default") != deployment:
             continue
-        for files in results.host_reports(run.path).values():
+        for host, files in results.host_reports(run.path).items():
             trained = files.get("results")
             if isinstance(trained, dict) and trained.get("julia") and trained.get("mocha"):
-                return {"julia": str(trained["julia"]), "mocha": str(trained["mocha"])}
+                versions = {"julia": trained["julia"], "mocha": trained["mocha"]}
+                for key, value in versions.items():
+                    if problem := _version_problem(key, value):
+                        raise PreflightRefused(
+                            f"bake: {run.path / 'hosts' / host / 'results.json'} gives {key} {value!r}, {problem}",
+                            fix=f"mocha-ansible provision --deployment {deployment}, so its host reports again",
+                        )
+                return {key: str(value) for key, value in versions.items()}
     return None
+
+
+def _version_problem(key: str, value: object) -> str | None:
+    """Why results.json's julia or mocha is not what mocha_cifar writes there, or None.
+
+    julia: the Julia minor the role found, which its preflight holds to a row of its compat
+    table; mocha: the release it pinned, as its mocha_cifar_version pattern judges one.
+    """
+    if key == "julia":
+        minors = sorted(role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"])
+        return None if value in minors else f"not a Julia minor mocha_cifar runs; accepted: one of {', '.join(minors)}"
+    if value and matches_role_pattern("mocha_cifar_version", value):
+        return None
+    return "not a Mocha release; accepted: a release number such as 0.2.0 (mocha_cifar_version's pattern)"
 
 
 def bake_label(deployment: str, versions: dict[str, str]) -> tuple[str, dict[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import sys
 import tempfile
@@ -26,6 +27,7 @@ import ansible_runner
 
 from mocha_ansible.credentials import SECRET_ENV_VARS, credential_handoff
 from mocha_ansible.project import project_dir
+from mocha_ansible.untrusted import unsafe_vars_yaml
 
 EventHandler = Callable[[dict[str, Any]], None]
 
@@ -81,6 +83,9 @@ class PlaybookJob:
     playbook: Path
     ident: str
     extravars: Mapping[str, Any] = field(default_factory=dict)
+    # Variables whose values come from AWS or a host: handed over as data, never rendered
+    # (mocha_ansible/untrusted.py). Their names may not repeat an extravars name.
+    untrusted: Mapping[str, Any] = field(default_factory=dict)
     inventory: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     limit: str | None = None
@@ -247,10 +252,25 @@ class _Collector:
         return True
 
 
+def _untrusted_file(job: PlaybookJob, pdd: str) -> Path | None:
+    """`job`'s untrusted variables as a `!unsafe` vars file in the private folder, or None without any."""
+    if not job.untrusted:
+        return None
+    both = sorted(set(job.untrusted) & set(job.extravars))
+    if both:
+        raise ValueError(f"{', '.join(both)}: given both as extravars and as untrusted")
+    path = Path(pdd) / "untrusted-vars.yml"
+    path.touch(mode=0o600)
+    path.write_text(unsafe_vars_yaml(job.untrusted), encoding="utf-8")
+    return path
+
+
 def _runner_kwargs(
     job: PlaybookJob, root: Path, pdd: str, artifact_dir: Path, envvars: dict[str, str]
 ) -> dict[str, Any]:
     """ansible_runner.run's arguments for `job`, less the callbacks."""
+    untrusted = _untrusted_file(job, pdd)
+    cmdline = (["-e", f"@{untrusted}"] if untrusted else []) + (["--check", "--diff"] if job.check else [])
     kwargs: dict[str, Any] = {
         "private_data_dir": pdd,
         "project_dir": str(root),
@@ -270,8 +290,8 @@ def _runner_kwargs(
         kwargs["tags"] = ",".join(job.tags)
     if job.limit:
         kwargs["limit"] = job.limit
-    if job.check:
-        kwargs["cmdline"] = "--check --diff"
+    if cmdline:
+        kwargs["cmdline"] = shlex.join(cmdline)
     if job.forks:
         kwargs["forks"] = job.forks
     return kwargs
