@@ -15,7 +15,7 @@ TREE = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "mocha_tree"
 JULIA = SANDBOX_DOUBLES / "julia_mocha_stand_in" / "julia"
 
 
-def _run(tmp_path: Path, **overrides):
+def _run(tmp_path: Path, _path_prefix: str = str(DOUBLES / "nvcc_recorder"), **overrides):
     mocha = tmp_path / "Mocha"
     variables = {
         "mocha_cifar_pkg_dir": {"stdout": str(mocha)},
@@ -28,7 +28,7 @@ def _run(tmp_path: Path, **overrides):
         "mocha_cifar_profile_file": str(tmp_path / "mocha.sh"),
         **overrides,
     }
-    env = ansible_env({"NVCC_RECORD_LOG": str(tmp_path / "nvcc.log")}, path_prefix=str(DOUBLES / "nvcc_recorder"))
+    env = ansible_env({"NVCC_RECORD_LOG": str(tmp_path / "nvcc.log")}, path_prefix=_path_prefix)
     return run_playbook("tests/integration/playbooks/mocha_kernels.yml", "-e", json.dumps(variables), env=env)
 
 
@@ -84,3 +84,15 @@ def test_cuda_off_unsets_the_variable_and_builds_nothing(tmp_path):
     profile = (tmp_path / "mocha.sh").read_text()
     assert "unset MOCHA_USE_CUDA" in profile and "export" not in profile
     assert _calls(tmp_path) == []
+
+
+def test_the_build_finds_the_nvcc_cuda_verify_found_off_path(tmp_path):
+    """Issue 30 item 13: nvcc under /usr/local/cuda*/bin is not on the PATH runuser passes on."""
+    _prepare(tmp_path)
+    cuda_bin = tmp_path / "cuda-12.4" / "bin"
+    cuda_bin.mkdir(parents=True)
+    shutil.copy(DOUBLES / "nvcc_recorder" / "nvcc", cuda_bin / "nvcc")
+    found = {"cuda": {"nvcc": {"path": str(cuda_bin / "nvcc"), "on_path": False}}}
+    proc = _run(tmp_path, ansible_local=found, _path_prefix="")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert _calls(tmp_path) == ["args=-ptx kernels.cu append=-arch=compute_90"]
