@@ -43,8 +43,12 @@ def _verify(tmp_path: Path, profile: str, *extra: str):
 
 
 def test_k80_with_cuda13_fails_with_both_reasons(tmp_path):
-    proc, report, _ = _verify(tmp_path, "k80-nvcc13", "-e", "cuda_verify_smoke_test=false")
+    proc, report, calls = _verify(tmp_path, "k80-nvcc13", "-e", "cuda_verify_smoke_test=false")
     assert proc.returncode != 0
+    # Driver 470 rejects the compute_cap field (the double does as the real one does);
+    # the role reads the XML and the name table instead.
+    assert report["driver"]["source"] == "xml" and report["driver"]["gpus"][0]["compute_cap"] == "3.7"
+    assert any(c.startswith("nvidia-smi -q -x") for c in calls)
     assert "cuda_verify compute_capability: Tesla K80 is sm_37, which CUDA 13.0 no longer supports" in proc.stdout
     assert "cuda_verify driver_vs_toolkit: the driver supports CUDA 11.4 but nvcc is 13.0" in proc.stdout
     assert [p["check"] for p in report["problems"]] == ["driver_vs_toolkit", "compute_capability"]
