@@ -185,6 +185,12 @@ def _layer(data: dict[str, Any]) -> Iterator[Row]:
         )
 
 
+def _refused(data: list[dict[str, Any]]) -> Iterator[Row]:
+    for r in data:
+        cells = [_text(r.get("reason")), _text(r.get("fix"))]
+        yield Row(f"{r.get('name')} (`{r.get('distribution')}` {r.get('major')})", cells, row_source(r))
+
+
 def tables() -> list[Table]:
     """Every table the route reads: which file, which variable, how its rows are shown."""
     price = "USD/hour on demand (estimate)"
@@ -199,6 +205,14 @@ def tables() -> list[Table]:
             ],
             _presets,
             "The default preset is `dlami-ubuntu` (`roles/ec2_gpu/defaults/main.yml`).",
+        ),
+        Table(
+            "Hosts julia_build and mocha_cifar refuse (with --target too)",
+            "roles/julia_build/vars/refused_hosts.yml",
+            "julia_build_refused_hosts",
+            ["host", "reason", "fix"],
+            _refused,
+            "mocha_cifar refuses the same rows (`roles/mocha_cifar/vars/refused_hosts.yml`), at its package step.",
         ),
         Table(
             "Instance types",

@@ -76,19 +76,18 @@ def test_package_selection_per_flavor_and_distro():
     for name in ("apt-Debian-12.yml", "apt-Debian-11.yml", "apt-Ubuntu-20.yml", "apt.yml"):
         packages = _vars(name)["julia_build_packages"]
         assert {"g++", "gfortran", "m4", "cmake", "pkg-config", "git", "hdf5-tools"} <= set(packages), name
-    for name in ("yum-RedHat.yml", "yum-Amazon-2.yml", "yum-Amazon.yml", "yum.yml"):
+    for name in ("yum-RedHat.yml", "yum-Amazon.yml", "yum.yml"):
         packages = _vars(name)["julia_build_packages"]
         assert {"git", "gcc-gfortran", "clang", "m4", "patch", "ncurses-devel", "hdf5"} <= set(packages), name
 
 
 def test_epel_is_enabled_the_distros_way():
     assert _vars("yum-RedHat.yml")["julia_build_epel"] == "package"
-    assert _vars("yum-Amazon-2.yml")["julia_build_epel"] == "amazon-linux-extras"
     assert _vars("yum-Amazon.yml")["julia_build_epel"] == "repo-flag"
     tasks = yaml.safe_load((ROOT / "roles/julia_build/tasks/epel.yml").read_text())
     by_mode = {t["when"].split("==")[1].strip().strip("'"): t for t in tasks}
     assert by_mode["package"]["ansible.builtin.package"]["name"] == "epel-release"
-    assert "amazon-linux-extras install -y epel" in by_mode["amazon-linux-extras"]["ansible.builtin.command"]["cmd"]
+    assert set(by_mode) == {"package", "repo-flag"}  # Amazon Linux 2 is refused, not enabled
     assert by_mode["repo-flag"]["ansible.builtin.replace"]["path"] == "/etc/yum.repos.d/epel.repo"
 
 
