@@ -4,7 +4,8 @@ Moto serves the EC2 wire protocol but never runs out of capacity or throttles.
 This wrapper starts moto's ThreadedMotoServer in the test process and patches its
 request dispatch so a test can say, for example, "RunInstances in us-east-1a
 answers InsufficientInstanceCapacity" or "the next two RunInstances answer
-RequestLimitExceeded". Every call is counted per service and action.
+RequestLimitExceeded". Every call is counted per service and action. It carries the
+EC2 rules the sandbox's emulator adds to moto (mocha_ansible/emulator_ec2.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.server import ThreadedMotoServer
 
+from mocha_ansible import emulator_ec2
 from mocha_ansible.emulator import Emulator, free_port
 
 logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
@@ -117,6 +119,8 @@ class FaultyEmulator:
             return original(response)
 
         BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        # The EC2 rules moto lacks, as the sandbox's emulator has them.
+        emulator_ec2.install()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self
