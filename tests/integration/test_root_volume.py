@@ -3,18 +3,24 @@
 EC2 refuses it with InvalidBlockDeviceMapping; moto reported 15 GiB for every image and accepted any size. The
 emulator now carries EC2's rule (mocha_ansible/emulator_ec2.py), and an image registered from a snapshot of
 the DLAMI's size (roles/ec2_gpu/vars/main.yml, root_snapshot_gib, with its sources) stands in for the DLAMI,
-which the emulator does not hold. Against it: the image's own snapshot size, and EC2's refusal.
+which the emulator does not hold. Against it: EC2's refusal, and the role's refusal before it creates
+anything. The default size launching from it:
+tests/integration/test_ec2_gpu.py::test_launch_is_hardened_and_a_rerun_changes_nothing.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore.exceptions
 import pytest
 
+from mocha_ansible.runner import PlaybookJob, run_playbook
+from tests.conftest import project_resources
 from tests.doubles.ec2_images_double import PRESETS, register_preset_image
+from tests.helpers import NOTHING, ROOT
 
 GIB = int(PRESETS["dlami-ubuntu"]["root_snapshot_gib"])
 
@@ -61,3 +67,31 @@ def test_run_instances_below_the_snapshot_gets_ec2s_refusal(dlami: dict[str, str
         "Volumes"
     ]
     assert volume["Size"] == GIB
+
+
+def _provision(tmp_path: Path, image: str, **extra: Any) -> Any:
+    extravars = {
+        "ec2_gpu_instance_type": "g4dn.xlarge",
+        "ec2_gpu_ami": image,
+        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
+        "ec2_gpu_wait_for_ssh": False,
+        "ec2_gpu_key_dir": str(tmp_path / "keys"),
+        "ec2_gpu_deployment": "t",
+        **extra,
+    }
+    events: list[dict[str, Any]] = []
+    job = PlaybookJob(playbook=ROOT / "playbooks" / "provision.yml", ident="volume", extravars=extravars)
+    result = run_playbook(job, tmp_path / "runs", on_event=events.append)
+    messages = [str((e.get("event_data", {}).get("res") or {}).get("msg", "")) for e in events]
+    return result, "\n".join(m for m in messages if m)
+
+
+def test_the_role_refuses_a_volume_below_the_snapshot_before_creating_anything(dlami, tmp_path):
+    result, messages = _provision(tmp_path, dlami["image"], ec2_gpu_root_volume_size=64)
+    assert not result.ok
+    assert (
+        f"ec2_gpu: ec2_gpu_root_volume_size=64 is smaller than the root snapshot of {dlami['image']}"
+        f" ({dlami['snapshot']}, {GIB} GiB), so EC2 would refuse the launch (InvalidBlockDeviceMapping);"
+        f" accepted: {GIB} or more (GiB)"
+    ) in messages
+    assert project_resources() == NOTHING
