@@ -3,8 +3,8 @@
 EC2 refuses it with InvalidBlockDeviceMapping; moto reported 15 GiB for every image and accepted any size. The
 emulator now carries EC2's rule (mocha_ansible/emulator_ec2.py), and an image registered from a snapshot of
 the DLAMI's size (roles/ec2_gpu/vars/main.yml, root_snapshot_gib, with its sources) stands in for the DLAMI,
-which the emulator does not hold. Against it: EC2's refusal, and the role's refusal before it creates
-anything. The default size launching from it:
+which the emulator does not hold. Against it: EC2's refusal, the role's refusal before it creates anything,
+and the CLI's plan line and its one line with exit 2. The default size launching from it:
 tests/integration/test_ec2_gpu.py::test_launch_is_hardened_and_a_rerun_changes_nothing.
 """
 
@@ -17,12 +17,14 @@ import boto3
 import botocore.exceptions
 import pytest
 
+from mocha_ansible.role_vars import role_defaults
 from mocha_ansible.runner import PlaybookJob, run_playbook
 from tests.conftest import project_resources
 from tests.doubles.ec2_images_double import PRESETS, register_preset_image
-from tests.helpers import NOTHING, ROOT
+from tests.helpers import NOTHING, ROOT, private_cli
 
 GIB = int(PRESETS["dlami-ubuntu"]["root_snapshot_gib"])
+DEFAULT = int(role_defaults()["ec2_gpu_root_volume_size"])
 
 
 @pytest.fixture
@@ -95,3 +97,30 @@ def test_the_role_refuses_a_volume_below_the_snapshot_before_creating_anything(d
         f" accepted: {GIB} or more (GiB)"
     ) in messages
     assert project_resources() == NOTHING
+
+
+def test_the_cli_shows_the_volume_in_the_plan_and_refuses_one_below_the_snapshot(dlami, tmp_path):
+    plan = private_cli(tmp_path, "provision", "--check", "--ssh-cidr", "203.0.113.7/32", "--ami", dlami["image"])
+    assert plan.returncode == 0, plan.stderr
+    assert f"  [  ok] root volume: {DEFAULT} GiB fits {dlami['image']}'s {GIB} GiB root snapshot" in plan.stdout
+    assert (
+        f"  - 1 x {DEFAULT} GiB gp3 root volume, encrypted, deleted with its instance"
+        f" (the image's root snapshot: {GIB} GiB)"
+    ) in plan.stdout
+    for command in (["provision", "--yes"], ["preflight"]):
+        proc = private_cli(
+            tmp_path,
+            *command,
+            "--ssh-cidr",
+            "203.0.113.7/32",
+            "--ami",
+            dlami["image"],
+            "-e",
+            "ec2_gpu_root_volume_size=64",
+        )
+        assert proc.returncode == 2, (command, proc.stdout, proc.stderr)
+        [line] = proc.stderr.strip().splitlines()
+        assert "ec2_gpu_root_volume_size=64 is smaller than the root snapshot of" in line
+        assert f"accepted: {GIB} or more (GiB)" in line
+    assert project_resources() == NOTHING
+    assert not (tmp_path / "runs").exists()
