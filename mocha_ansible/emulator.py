@@ -149,8 +149,9 @@ def start_emulator(base: Path | None = None, timeout: float = 30.0) -> Emulator:
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     port = free_port()
     log = open(base / "emulator.log", "ab")  # noqa: SIM115 (handed to the child)
+    # moto's server with the EC2 rules it lacks (mocha_ansible/emulator_ec2.py).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "mocha_ansible.emulator_ec2", "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

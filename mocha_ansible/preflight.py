@@ -17,7 +17,7 @@ from mocha_ansible import aws, route
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import ConfigError, PreflightRefused
 from mocha_ansible.project import role_python, role_yaml
-from mocha_ansible.role_vars import instance_type_facts
+from mocha_ansible.role_vars import instance_type_facts, role_defaults, truthy
 from mocha_ansible.route import Link, Route
 from mocha_ansible.settings import Settings
 
@@ -84,7 +84,8 @@ def _quota(settings: Settings, ec2: Any) -> Check:
     return Check("quota", "fail", verdict["message"], fix=f"request quota {verdict['code']}, then run this again")
 
 
-def _ami(settings: Settings, ec2: Any) -> Check:
+def _ami(settings: Settings, ec2: Any) -> tuple[Check, dict[str, Any] | None]:
+    """The AMI check, and the image it found (None when it found none now)."""
     if not settings.ami.startswith("ami-"):
         return _ami_preset(settings, ec2)
     try:
@@ -97,31 +98,56 @@ def _ami(settings: Settings, ec2: Any) -> Check:
             "fail",
             f"AMI {settings.ami} does not exist in {settings.region}",
             fix="pass --ami with an id from that region",
-        )
-    return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}")
+        ), None
+    return Check("ami", "ok", f"{settings.ami}: {images[0].get('Name', '')}"), images[0]
 
 
-def _ami_preset(settings: Settings, ec2: Any) -> Check:
+def _ami_preset(settings: Settings, ec2: Any) -> tuple[Check, dict[str, Any] | None]:
     """The image a preset names today, as ec2_gpu's ami.yml looks it up, so the plan shows the AMI id.
 
     Only informative: the role looks again at launch (a newer image may appear) and fails there when none matches.
     """
-    later = f"preset {settings.ami} is resolved to the newest match at launch"
+    later = Check("ami", "ok", f"preset {settings.ami} is resolved to the newest match at launch")
     preset = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"].get(settings.ami) or {}
     if not preset.get("name") or not preset.get("owner"):
-        return Check("ami", "ok", later)
+        return later, None
     try:
         images = ec2.describe_images(
             Owners=[str(preset["owner"])], Filters=[{"Name": "name", "Values": [str(preset["name"])]}]
         )["Images"]
     except botocore.exceptions.ClientError:
-        return Check("ami", "ok", later)
+        return later, None
     if not images:
-        return Check("ami", "ok", later)
-    newest = max(images, key=lambda image: str(image.get("CreationDate", "")))
-    return Check(
-        "ami", "ok", f"{newest['ImageId']}: {newest.get('Name', '')} (preset {settings.ami}'s newest match now)"
+        return later, None
+    newest: dict[str, Any] = max(images, key=lambda image: str(image.get("CreationDate", "")))
+    detail = f"{newest['ImageId']}: {newest.get('Name', '')} (preset {settings.ami}'s newest match now)"
+    return Check("ami", "ok", detail), newest
+
+
+def _root_volume(settings: Settings, image: dict[str, Any] | None) -> tuple[Check, str]:
+    """Each instance's root volume against the image's root snapshot, by ec2_gpu's own rule (its filter):
+    the check, and the plan's line for the volume.
+
+    A volume below the snapshot is bad input (exit 2, nothing created): EC2 would refuse the launch.
+    """
+    rule = role_python("ec2_gpu", "filter_plugins/ec2_gpu_image.py")
+    size, kind, encrypted = (_role_var(settings, f"ec2_gpu_root_volume_{key}") for key in ("size", "type", "encrypted"))
+    problem = rule.ec2_gpu_root_volume_problem(image or {}, int(size))
+    if problem:
+        raise ConfigError(f"preflight: {problem}")
+    snapshot = int(rule.ec2_gpu_root_snapshot(image or {})["gib"])
+    which = str((image or {}).get("ImageId", "the image"))
+    fits = (
+        f"fits {which}'s {snapshot} GiB root snapshot" if snapshot else "the image's root snapshot is checked at launch"
     )
+    check = Check("root volume", "ok", f"{int(size)} GiB {fits}" if snapshot else f"{int(size)} GiB; {fits}")
+    line = f"{int(size)} GiB {kind} root volume{', encrypted' if truthy(encrypted) else ''}, deleted with its instance"
+    return check, line + (f" (the image's root snapshot: {snapshot} GiB)" if snapshot else "")
+
+
+def _role_var(settings: Settings, var: str) -> Any:
+    """A role variable this run gives ec2_gpu: -e's value, else the role's default."""
+    return settings.extra_vars.get(var, role_defaults()[var])
 
 
 _DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
@@ -194,13 +220,16 @@ def run_preflight(settings: Settings, environment: Environment | None = None, ch
     if "provision" not in settings.stages:
         return plan
     ec2 = aws.client("ec2", settings.region)
-    plan.checks += [_permissions(settings, ec2), _offering(settings, ec2), _quota(settings, ec2), _ami(settings, ec2)]
+    ami, image = _ami(settings, ec2)
+    volume, volume_line = _root_volume(settings, image)
+    plan.checks += [_permissions(settings, ec2), _offering(settings, ec2), _quota(settings, ec2), ami, volume]
     plan.cost = _cost(settings)
     n = settings.count
     plan.creates = [
         f"{n} x {settings.instance_type} in {settings.region}"
         + (" (spot)" if settings.spot else "")
         + f", self-terminating after {settings.max_hours:g} h",
+        f"{n} x {volume_line}",
         "1 security group: SSH from " + (settings.ssh_cidr or "your address (/32, detected)"),
         "1 key pair" if not settings.key_name else f"no key pair (using existing {settings.key_name})",
     ]

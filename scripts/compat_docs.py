@@ -82,6 +82,7 @@ def _presets(data: dict[str, Any]) -> Iterator[Row]:
                 _text(families) if families else "none",
                 _text(p.get("cuda")),
                 _text(p.get("cudnn")),
+                _text(p.get("root_snapshot_gib")) if p.get("root_snapshot_gib") else "not tabled (read at launch)",
                 "refused: " + _text(p["refused"]) if p.get("refused") else "usable",
             ],
             row_source(p),
@@ -201,10 +202,13 @@ def tables() -> list[Table]:
             "ec2_gpu_ami_presets",
             [
                 *("preset", "distro", "Python", "GCC", "other GCCs installable", "NVIDIA driver"),
-                *("GPU families the image lists", "CUDA", "cuDNN", "status"),
+                *("GPU families the image lists", "CUDA", "cuDNN", "root snapshot, GiB (smallest root volume)"),
+                "status",
             ],
             _presets,
-            "The default preset is `dlami-ubuntu` (`roles/ec2_gpu/defaults/main.yml`).",
+            "The default preset is `dlami-ubuntu` (`roles/ec2_gpu/defaults/main.yml`). EC2 refuses a root volume"
+            " smaller than the image's root snapshot; ec2_gpu reads the snapshot's size from DescribeImages and"
+            " refuses such a volume before it creates anything.",
         ),
         Table(
             "Hosts julia_build and mocha_cifar refuse (with --target too)",

@@ -5,7 +5,8 @@ This wrapper starts moto's ThreadedMotoServer in the test process and patches it
 request dispatch so a test can say, for example, "RunInstances in us-east-1a
 answers InsufficientInstanceCapacity" or "the next two RunInstances answer
 RequestLimitExceeded". Every call is counted per service and action, and each
-RunInstances also per zone.
+RunInstances also per zone. It carries the EC2 rules the sandbox's emulator adds to moto
+(mocha_ansible/emulator_ec2.py).
 
 An injected error comes with the HTTP status EC2 gives its code: EC2's error reference
 sorts codes into client errors (HTTP 4xx) and server errors (HTTP 5xx), and the
@@ -32,6 +33,7 @@ from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.server import ThreadedMotoServer
 
+from mocha_ansible import emulator_ec2
 from mocha_ansible.emulator import Emulator, free_port
 
 logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
@@ -183,6 +185,8 @@ class FaultyEmulator:
             return status, headers, body
 
         BaseResponse.call_action = call_action  # type: ignore[method-assign]
+        # The EC2 rules moto lacks, as the sandbox's emulator has them.
+        emulator_ec2.install()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

@@ -20,6 +20,7 @@ import pytest
 
 from mocha_ansible.runner import PlaybookJob, RunResult, run_playbook
 from tests.conftest import project_resources
+from tests.doubles.ec2_images_double import register_preset_image
 from tests.doubles.faulty_emulator import Fault
 from tests.helpers import ROOT
 
@@ -65,15 +66,18 @@ def _instances(ec2: Any) -> list[dict[str, Any]]:
 
 
 def test_launch_is_hardened_and_a_rerun_changes_nothing(aws, tmp_path):
-    first = _play(tmp_path, "provision.yml", "first", **_vars(tmp_path))
-    assert first.ok, first.failed_tasks
+    # From a stand-in of the default preset's image: the default root volume must fit its root snapshot,
+    # which the emulator now enforces as EC2 does (issue 30 item 8).
     ec2 = boto3.client("ec2", region_name="us-east-1")
+    dlami = register_preset_image(ec2, "dlami-ubuntu")["image"]
+    first = _play(tmp_path, "provision.yml", "first", **_vars(tmp_path, ec2_gpu_ami=dlami))
+    assert first.ok, first.failed_tasks
     [inst] = _instances(ec2)
     assert inst["MetadataOptions"]["HttpTokens"] == "required"
     volume_ids = [m["Ebs"]["VolumeId"] for m in inst["BlockDeviceMappings"]]
     volumes = ec2.describe_volumes(VolumeIds=volume_ids)["Volumes"]
     assert volumes and all(v["Encrypted"] for v in volumes)
-    assert {v["Size"] for v in volumes} == {64} and {v["VolumeType"] for v in volumes} == {"gp3"}
+    assert {v["Size"] for v in volumes} == {100} and {v["VolumeType"] for v in volumes} == {"gp3"}
     user_data = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
     script = base64.b64decode(user_data["UserData"]["Value"]).decode()
     assert "mocha-ansible-guard.timer" in script  # tests/integration/test_cost_guard.py runs it
@@ -88,7 +92,7 @@ def test_launch_is_hardened_and_a_rerun_changes_nothing(aws, tmp_path):
     key = tmp_path / "keys" / "mocha-ansible-t.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and "PRIVATE KEY" in key.read_text()
 
-    second = _play(tmp_path, "provision.yml", "second", **_vars(tmp_path))
+    second = _play(tmp_path, "provision.yml", "second", **_vars(tmp_path, ec2_gpu_ami=dlami))
     assert second.ok, second.failed_tasks
     assert second.changed == 0, [h for h in second.recap.items()]
     assert [i["InstanceId"] for i in _instances(ec2)] == [inst["InstanceId"]]

@@ -5,28 +5,28 @@ from __future__ import annotations
 
 from mocha_ansible import preflight
 from mocha_ansible.config import build_settings
-from mocha_ansible.project import role_yaml
-from tests.doubles.ec2_images_double import Ec2ImagesDouble
+from tests.doubles.ec2_images_double import PRESETS, Ec2ImagesDouble, preset_image
 
-PRESET = role_yaml("ec2_gpu", "vars/main.yml")["ec2_gpu_ami_presets"]["dlami-ubuntu"]
-
-
-def _image(image_id: str, date: str) -> dict[str, str]:
-    name = str(PRESET["name"]).replace("*", date)
-    return {"ImageId": image_id, "Name": name, "CreationDate": f"{date}T00:00:00.000Z"}
+PRESET = PRESETS["dlami-ubuntu"]
 
 
 def test_a_preset_shows_its_newest_image_id() -> None:
-    ec2 = Ec2ImagesDouble(str(PRESET["owner"]), [_image("ami-0old", "2026-04-20"), _image("ami-0new", "2026-10-08")])
-    check = preflight._ami(build_settings({}, {"ami": "dlami-ubuntu", "extra_vars": {}}), ec2)
+    images = [
+        preset_image("dlami-ubuntu", "ami-0old", "2026-04-20"),
+        preset_image("dlami-ubuntu", "ami-0new", "2026-10-08"),
+    ]
+    ec2 = Ec2ImagesDouble(str(PRESET["owner"]), images)
+    check, image = preflight._ami(build_settings({}, {"ami": "dlami-ubuntu", "extra_vars": {}}), ec2)
     assert (check.name, check.status) == ("ami", "ok")
     assert check.detail.startswith("ami-0new: Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04) 2026-10-08")
     assert "preset dlami-ubuntu's newest match now" in check.detail
+    assert image is not None and image["ImageId"] == "ami-0new"
 
 
 def test_no_match_now_leaves_it_to_launch() -> None:
-    check = preflight._ami(
+    check, image = preflight._ami(
         build_settings({}, {"ami": "dlami-ubuntu", "extra_vars": {}}),
-        Ec2ImagesDouble("someone-else", [_image("ami-0x", "2026")]),
+        Ec2ImagesDouble("someone-else", [preset_image("dlami-ubuntu", "ami-0x", "2026")]),
     )
     assert check.detail == "preset dlami-ubuntu is resolved to the newest match at launch"
+    assert image is None
