@@ -12,6 +12,7 @@ import yaml
 from mocha_ansible.config import load_config_file
 from mocha_ansible.errors import ConfigError
 from mocha_ansible.role_vars import matches_role_pattern, region_problem
+from mocha_ansible.settings import ROLE_VARS, accepted_text
 
 EXTRA_VARS_FORMS = "@FILE, a JSON/YAML mapping, or KEY=VALUE"
 
@@ -38,14 +39,15 @@ def region_arg(value: str) -> str:
     return value
 
 
-def name_arg(var: str) -> Callable[[str], str]:
-    """--deployment/--owner: the role's own name pattern. An empty value must not widen to "all"."""
+def name_arg(setting: str) -> Callable[[str], str]:
+    """--deployment/--owner: judged as the config key `setting` is, by its role pattern, before any AWS call.
+    An empty value must not widen to "all", and EC2 filters take `*` and `?` as wildcards: the pattern refuses both.
+    """
+    var = ROLE_VARS[setting]
 
     def convert(value: str) -> str:
         if not matches_role_pattern(var, value) or not value:
-            raise argparse.ArgumentTypeError(
-                f"{value!r} is not a valid name; accepted: letters, digits, '.', '_' and '-' (at most 63)"
-            )
+            raise argparse.ArgumentTypeError(f"{value!r} is not a valid name; accepted: {accepted_text(setting)}")
         return value
 
     convert.__name__ = "name"

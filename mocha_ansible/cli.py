@@ -119,11 +119,15 @@ def _add_lookup_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         p = add(name, text, func)
         _add_region(p, f"default: {defaults['region']}")
         p.add_argument(
-            "--deployment", type=name_arg("ec2_gpu_deployment"),
+            "--deployment", type=name_arg("deployment"),
             help="Only this deployment's resources (default: all of the project's).",
         )  # fmt: skip
         owners = p.add_mutually_exclusive_group()
-        owners.add_argument("--owner", help=f"Only this owner's resources (default: yours, {defaults['owner']}).")
+        owners.add_argument(
+            "--owner",
+            type=name_arg("owner"),
+            help=f"Only this owner's resources (default: yours, {defaults['owner']}).",
+        )
         owners.add_argument("--all-owners", action="store_true", help="Everyone's resources, not only yours.")
         environment.add_flag(p, "Use the embedded AWS emulator.")
         if name == "teardown":
@@ -153,10 +157,12 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         p = add(name, text, func)
         _add_region(p, f"default: {defaults['region']} and the runs' regions")
         p.add_argument(
-            "--deployment", default="default", type=name_arg("ec2_gpu_deployment"),
+            "--deployment", default="default", type=name_arg("deployment"),
             help="Deployment to stop or start (default: default).",
         )  # fmt: skip
-        p.add_argument("--owner", help=f"Whose instances (default: yours, {defaults['owner']}).")
+        p.add_argument(
+            "--owner", type=name_arg("owner"), help=f"Whose instances (default: yours, {defaults['owner']})."
+        )
         p.set_defaults(all_owners=False)
         p.add_argument("--key-dir", default="~/.ssh", type=path_arg("folder"),
                        help="Where the role saved created keys (default: ~/.ssh).")  # fmt: skip
@@ -187,7 +193,7 @@ def _add_other_commands(add: _Adder, sub: Any, defaults: dict[str, Any]) -> None
     p = add("bake", "Make an AMI of a converged instance, named after its Julia and Mocha versions.", cmd_bake)
     p.add_argument("--region", type=region_arg, help=f"Region of the instance (default: {defaults['region']}).")
     p.add_argument(
-        "--deployment", default="default", type=name_arg("ec2_gpu_deployment"),
+        "--deployment", default="default", type=name_arg("deployment"),
         help="Deployment to bake (default: default).",
     )  # fmt: skip
     environment.add_flag(p, "Use the embedded AWS emulator (and commit the container).")
@@ -216,11 +222,11 @@ def _add_logs_command(add: _Adder, defaults: dict[str, Any]) -> None:
     p.add_argument("--follow", "-f", action="store_true", help="Keep printing new lines (one host) until Ctrl-C.")
     p.add_argument("--lines", "-n", type=lines_arg, default=20, help="Last lines of each log (default: 20).")
     p.add_argument("--region", action="append", type=region_arg, help="Region to look in (default: the run's).")
-    p.add_argument(
-        "--deployment", type=name_arg("ec2_gpu_deployment"), help="Only this deployment (default: the run's)."
-    )
+    p.add_argument("--deployment", type=name_arg("deployment"), help="Only this deployment (default: the run's).")
     owners = p.add_mutually_exclusive_group()
-    owners.add_argument("--owner", help=f"Only this owner's hosts (default: yours, {defaults['owner']}).")
+    owners.add_argument(
+        "--owner", type=name_arg("owner"), help=f"Only this owner's hosts (default: yours, {defaults['owner']})."
+    )
     owners.add_argument("--all-owners", action="store_true", help="Everyone's hosts, not only yours.")
     environment.add_flag(p, "The sandbox's containers (default when RUN was a sandbox run).")
     p.add_argument(

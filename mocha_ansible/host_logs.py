@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TextIO
 
 from mocha_ansible import aws, results, sandbox, ssh_config
 from mocha_ansible.environment import Environment
 from mocha_ansible.errors import ConfigError, ExitCode
 from mocha_ansible.role_vars import role_defaults
+from mocha_ansible.terminal_text import printable
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,24 @@ def parse(output: str) -> list[dict[str, Any]]:
     return logs
 
 
+def _copy_lines(source: IO[bytes], sink: TextIO) -> None:
+    """Each line the host wrote, escaped: a log holds whatever the build, the tests or the training printed."""
+    for raw in source:
+        sink.write(printable(raw.decode("utf-8", errors="backslashreplace").removesuffix("\n")) + "\n")
+        sink.flush()
+
+
+def _relay(argv: Sequence[str]) -> int:
+    """Run `argv`, its output and errors shown line by line as they come (--follow too), never raw."""
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        errors = threading.Thread(target=_copy_lines, args=(proc.stderr, sys.stderr), daemon=True)
+        errors.start()
+        _copy_lines(proc.stdout, sys.stdout)
+        errors.join()
+    return proc.returncode
+
+
 def show(hosts: Sequence[Host], specs: Sequence[LogSpec], lines: int, follow: bool, json_mode: bool) -> int:
     """Each host's logs in turn; --follow follows one host's (the first, or --host's)."""
     script = remote_script(specs, lines, follow)
@@ -130,15 +151,15 @@ def show(hosts: Sequence[Host], specs: Sequence[LogSpec], lines: int, follow: bo
         argv = list(host.argv)
         # ssh joins its arguments into one string for the remote shell; docker exec passes them as argv.
         argv.append(shlex.quote(script) if argv[0] == "ssh" else script)
-        res: subprocess.CompletedProcess[Any]
         if json_mode:
-            res = subprocess.run(argv, check=False, capture_output=True, text=True)
+            res = subprocess.run(argv, check=False, capture_output=True, text=True, errors="backslashreplace")
             entry = {"type": "logs", "host": host.name, "instance_id": host.instance_id, "rc": res.returncode}
             print(json.dumps({**entry, "logs": parse(res.stdout)}), flush=True)
+            returncode = res.returncode
         else:
-            print(f"### {host.name} ({host.instance_id})", flush=True)
-            res = subprocess.run(argv, check=False)
-        if res.returncode != 0:
+            print(printable(f"### {host.name} ({host.instance_id})"), flush=True)
+            returncode = _relay(argv)
+        if returncode != 0:
             code = ExitCode.PLAY_FAILED
     return code
 

@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 from rich.table import Table
 
 from mocha_ansible.runner import HostRecap
+from mocha_ansible.terminal_text import printable
 
 _RESULT_EVENTS = {
     "runner_on_ok": "ok",
@@ -90,7 +92,9 @@ class PlainProgress:
         self._progress_shown: dict[str, float] = {}
 
     def _print(self, text: str) -> None:
-        self.out.write(text + "\n")
+        # A line may carry a host's words (a long step's progress, a failure's message, a training
+        # summary) or a tag's: shown escaped, never acted on by the terminal.
+        self.out.write(printable(text) + "\n")
         self.out.flush()
 
     def stage_started(self, stage: str) -> None:
@@ -145,7 +149,8 @@ class RichProgress(PlainProgress):
         self._task = ""
 
     def _print(self, text: str) -> None:
-        self.console.print(text, highlight=False, markup=False)
+        # markup=False keeps Rich from reading [..] as style; it still passes ESC through, so escape first.
+        self.console.print(printable(text), highlight=False, markup=False)
 
     def stage_started(self, stage: str) -> None:
         self._stage, self._started = stage, time.monotonic()
@@ -163,7 +168,8 @@ class RichProgress(PlainProgress):
             self._task = f"{progress[1]} @ {progress[0]}"
         if self._status is not None:
             elapsed = time.monotonic() - self._started
-            self._status.update(f"{self._stage} [{elapsed:5.0f}s] {self._task}")
+            # The status line is console markup, and the task may be a host's last log line.
+            self._status.update(escape(printable(f"{self._stage} [{elapsed:5.0f}s] {self._task}")))
         if progress is None:
             super().on_event(event)
 
@@ -180,7 +186,9 @@ class RichProgress(PlainProgress):
         for col in ("host", "ok", "changed", "failed", "unreachable", "skipped"):
             table.add_column(col)
         for host, r in sorted(recap.items()):
-            table.add_row(host, str(r.ok), str(r.changed), str(r.failures), str(r.dark), str(r.skipped))
+            table.add_row(
+                escape(printable(host)), str(r.ok), str(r.changed), str(r.failures), str(r.dark), str(r.skipped)
+            )
         self.console.print(table)
         self._print(f"run directory: {run_dir}")
         self._print(f"log: {run_dir}/ansible/site/stdout")

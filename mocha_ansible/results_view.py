@@ -7,6 +7,12 @@ from pathlib import Path
 
 from mocha_ansible import plot, results
 from mocha_ansible.errors import ConfigError
+from mocha_ansible.terminal_text import printable
+
+
+def _say(text: str) -> None:
+    """One line of the view: run records and host reports hold text hosts wrote, shown escaped."""
+    print(printable(text))
 
 
 def print_runs(runs: list[results.RunSummary], root: Path, json_mode: bool) -> None:
@@ -17,7 +23,7 @@ def print_runs(runs: list[results.RunSummary], root: Path, json_mode: bool) -> N
         print(f"No runs under {root}.")
     else:
         for r in runs:
-            print(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
+            _say(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
 
 
 def choose(runs: list[results.RunSummary], wanted: list[str], root: Path) -> list[results.RunSummary]:
@@ -37,20 +43,20 @@ def show_run(run: results.RunSummary, json_mode: bool) -> None:
     if json_mode:
         print(json.dumps({"type": "run", "run_id": run.run_id, "record": run.record, "hosts": reports}, default=str))
         return
-    print(f"run {run.run_id}: {run.status}")
+    _say(f"run {run.run_id}: {run.status}")
     for stage in run.record.get("stage_results", []):
-        print(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
+        _say(f"  {stage['stage']:<10} {stage['status']:<11} {stage['seconds']:7.1f}s")
     for host, files in reports.items():
-        print(f"  {host}: {', '.join(sorted(files))}")
+        _say(f"  {host}: {', '.join(sorted(files))}")
         if "results" in files:
-            print(f"    {results.training_summary(files['results'])}")
+            _say(f"    {results.training_summary(files['results'])}")
             if files["results"].get("snapshot_file"):
                 # mocha_cifar fetched the newest snapshot beside results.json (tasks/results.yml).
-                print(f"    model: {run.path / 'hosts' / host / files['results']['snapshot_file']}")
+                _say(f"    model: {run.path / 'hosts' / host / files['results']['snapshot_file']}")
             objective = plot.curves(files["results"])["objective"][1]
             if objective:
                 mark = f" ({results.DOUBLE_SOURCE})" if results.from_double(files["results"]) else ""
-                print(f"    objective{mark} {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
+                _say(f"    objective{mark} {plot.sparkline(objective)} {objective[0]:.3f} -> {objective[-1]:.3f}")
 
 
 def plot_runs(chosen: list[results.RunSummary], out: str | None, json_mode: bool) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from mocha_ansible import aws, endpoint
 from mocha_ansible.cost import cost_so_far
 from mocha_ansible.errors import MochaAnsibleError
+from mocha_ansible.terminal_text import printable
 
 
 def guard_states(live: Sequence[aws.Instance]) -> tuple[dict[str, str], str | None]:
@@ -55,13 +56,16 @@ def _print_table(live: list[aws.Instance], guards: dict[str, str], unread: str |
     for i in live:
         launched = i.launch_time.isoformat(timespec="minutes")[:16] if i.launch_time else "-"
         expires = i.expires.isoformat(timespec="minutes")[:16] if i.expires else "-"
+        # Each column is what AWS answered: tags (deployment), and the guard's report from the host's console.
         print(
-            f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} {launched:<17} "
-            f"{i.uptime_hours():6.2f}h ${cost_so_far([i])[0]:7.2f}  {i.deployment or '-':<10}  "
-            f"{expires:<16}  {guards.get(i.instance_id, '-')}"
+            printable(
+                f"{i.instance_id:<21} {i.instance_type:<13} {i.state:<10} {i.public_ip or '-':<16} {launched:<17} "
+                f"{i.uptime_hours():6.2f}h ${cost_so_far([i])[0]:7.2f}  {i.deployment or '-':<10}  "
+                f"{expires:<16}  {guards.get(i.instance_id, '-')}"
+            )
         )
     if unread:
-        print(f"GUARD unread: {unread}")
+        print(printable(f"GUARD unread: {unread}"))
     print(f"Estimated cost so far: ${spent:.2f}" + ("" if complete else " (some types are not in the price table)"))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from mocha_ansible import aws
 from mocha_ansible.errors import ExitCode
 from mocha_ansible.lifecycle import TeardownResult
+from mocha_ansible.terminal_text import printable
 
 AMIS_FIX = "mocha-ansible teardown --amis"
 
@@ -52,7 +53,8 @@ def print_doomed(before: Sequence[aws.Footprint], containers: Sequence[str], ami
     for item in items:
         where = f" in {item['region']}" if item["region"] else ""
         detail = f" ({item['detail']})" if item["detail"] else ""
-        print(f"  {item['kind']:<14} {item['id']}{detail}{where}")
+        # Names are AWS's: whoever created or tagged the resource chose them.
+        print(printable(f"  {item['kind']:<14} {item['id']}{detail}{where}"))
 
 
 def _kept(before: Sequence[aws.Footprint], amis: bool) -> int:
@@ -109,7 +111,7 @@ def print_outcome(
     if note:
         print(f"  {note}")
     for name in res.containers:
-        print(f"  removed container {name}")
+        print(printable(f"  removed container {name}"))
     if res.left:
         for fp in res.left:
             print(

@@ -13,6 +13,7 @@ import pytest
 
 from mocha_ansible import results
 from mocha_ansible.cli import main
+from tests.integration.test_taint import payloads, raw_controls
 
 DOUBLES = Path(__file__).resolve().parents[1] / "doubles" / "remote_shell"
 TAGS = [
@@ -92,3 +93,23 @@ def test_logs_bad_host_is_a_one_line_error_exit_2(host_files, isolated_home, mon
     err = capfd.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--host 'mocha-9'" in err[0] and "accepted: mocha-sandbox-i-0abc" in err[0]
     assert not host_files["calls"].exists()
+
+
+def test_logs_show_what_the_host_wrote_escaped(aws, host_files, isolated_home, capfd):
+    """Issue 32 item 9: a log's lines and a log's file name are the host's, shown escaped, never raw."""
+    hostile = payloads(Path("/"))
+    (host_files["home"] / "logs" / "train.log").write_text("".join(f"{text}\n" for text in hostile.values()))
+    (host_files["cache"] / f"build-{hostile['escape']}.log").write_text(f"{hostile['control']}\n")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ec2.run_instances(
+        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
+    )  # fmt: skip
+
+    assert main(["logs", "--runs-dir", str(host_files["runs"])]) == 0
+    out = capfd.readouterr()
+    assert raw_controls(out.out + out.err) == []
+    # A log is lines: a newline in one ends a line there, and each line shows escaped.
+    for line in "\n".join(hostile.values()).splitlines():
+        assert f"\n{repr(line)[1:-1]}\n" in out.out
+    assert f"== build {host_files['cache']}/build-{repr(hostile['escape'])[1:-1]}.log\n" in out.out
