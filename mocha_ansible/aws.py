@@ -20,7 +20,7 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 
-from mocha_ansible.errors import MochaAnsibleError, PreflightRefused
+from mocha_ansible.errors import ConfigError, MochaAnsibleError, PreflightRefused
 from mocha_ansible.project import role_yaml
 
 # The tags ec2_gpu writes on everything and finds it by, in the role's order
@@ -51,8 +51,11 @@ def botocore_session() -> botocore.session.Session:
     core = botocore.session.Session()
     if _LOADER:
         core.register_component("data_loader", _LOADER[0])
-    else:
+        return core
+    try:
         _LOADER.append(core.get_component("data_loader"))
+    except botocore.exceptions.BotoCoreError as exc:  # the first read of the user's profile
+        raise explain(exc, "reading the AWS settings") from None
     return core
 
 
@@ -62,8 +65,12 @@ def client(service: str, region: str, attempts: int = 5) -> Any:
     Throttling (RequestLimitExceeded) is retried with backoff by botocore's standard mode.
     """
     config = _RETRY.merge(Config(retries={"mode": "standard", "max_attempts": attempts}))
-    session = boto3.session.Session(botocore_session=botocore_session(), region_name=region)
-    return session.client(service, config=config)  # type: ignore[call-overload]
+    try:
+        session = boto3.session.Session(botocore_session=botocore_session(), region_name=region)
+        return session.client(service, config=config)  # type: ignore[call-overload]
+    except (botocore.exceptions.BotoCoreError, ValueError) as exc:
+        # The user's AWS settings (profile, config file, endpoint URL) are read here.
+        raise explain(exc, f"connecting to AWS {service} in {region}", service) from None
 
 
 def tag_filters(deployment: str | None = None, owner: str | None = None) -> list[dict[str, Any]]:
@@ -106,8 +113,25 @@ def explain(exc: Exception, action: str, service: str = "ec2") -> MochaAnsibleEr
                 fix="attach docs/iam-policy.json to your user or role",
             )
         return MochaAnsibleError(f"{action}: AWS error {code}: {msg}")
+    if isinstance(exc, botocore.exceptions.ProfileNotFound):
+        return ConfigError(
+            f"{action}: AWS_PROFILE={exc.kwargs.get('profile')!r} is not a profile of ~/.aws/config or "
+            "~/.aws/credentials (accepted: a profile defined there, or AWS_PROFILE unset)",
+            fix=f"aws configure --profile {exc.kwargs.get('profile')}, or unset AWS_PROFILE",
+        )
+    if isinstance(exc, botocore.exceptions.NoRegionError):
+        return ConfigError(f"{action}: no AWS region is set", fix="pass --region, or export AWS_DEFAULT_REGION")
+    if isinstance(exc, botocore.exceptions.PartialCredentialsError):
+        return ConfigError(f"{action}: {exc}", fix="set both the access key id and the secret key, or neither")
+    if isinstance(exc, (botocore.exceptions.SSOError, botocore.exceptions.TokenRetrievalError)):
+        return PreflightRefused(f"{action}: the AWS SSO session is missing or expired ({exc})", fix="aws sso login")
     if isinstance(exc, botocore.exceptions.BotoCoreError):
         return MochaAnsibleError(f"{action}: {exc}")
+    if isinstance(exc, ValueError) and "endpoint" in str(exc).lower():
+        return ConfigError(
+            f"{action}: {exc} (accepted: an http:// or https:// URL in AWS_ENDPOINT_URL, or none)",
+            fix="correct or unset AWS_ENDPOINT_URL",
+        )
     raise exc
 
 

@@ -254,4 +254,10 @@ def for_run(args: argparse.Namespace, record: dict[str, Any]) -> Environment:
 
 def from_args(args: argparse.Namespace) -> Environment:
     """The one place argv picks the environment."""
-    return Sandbox() if getattr(args, "sandbox", False) else Aws()
+    if not getattr(args, "sandbox", False):
+        return Aws()
+    # The emulator's keys are all the sandbox uses: a profile of the user's (perhaps stale,
+    # perhaps SSO) is neither needed nor read, by this process or by the plays.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+    return Sandbox()
