@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from mocha_ansible import sandbox
 from mocha_ansible.emulator import Emulator, running_emulator, stop_emulator
@@ -161,3 +162,17 @@ def provision_on_emulator(
          "-e", "ec2_gpu_wait_for_ssh=false", *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
+
+
+def ec2_gpu_vars(key_dir: Path, **extra: Any) -> dict[str, Any]:
+    """ec2_gpu's variables for a launch against the emulator: moto's Ubuntu image, SSH from a
+    documentation address, no SSH wait (moto starts no machine), deployment "t"."""
+    return {
+        "ec2_gpu_instance_type": "g4dn.xlarge",
+        "ec2_gpu_ami": "ami-785db401",  # Ubuntu, x86_64, in moto's catalogue
+        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
+        "ec2_gpu_wait_for_ssh": False,
+        "ec2_gpu_key_dir": str(key_dir),
+        "ec2_gpu_deployment": "t",
+        **extra,
+    }

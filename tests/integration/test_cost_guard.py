@@ -25,21 +25,13 @@ import pytest
 from mocha_ansible import aws as aws_api
 from mocha_ansible.runner import PlaybookJob, run_playbook
 from tests.doubles.imds_double import ImdsDouble
-from tests.helpers import ROOT
+from tests.helpers import ROOT, ec2_gpu_vars
 
 AMI = "ami-785db401"
 
 
 def _launch(tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    extravars = {
-        "ec2_gpu_instance_type": "g4dn.xlarge",
-        "ec2_gpu_ami": AMI,
-        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
-        "ec2_gpu_wait_for_ssh": False,
-        "ec2_gpu_key_dir": str(tmp_path / "keys"),
-        "ec2_gpu_deployment": "guard",
-        **extra,
-    }
+    extravars = ec2_gpu_vars(tmp_path / "keys", **{"ec2_gpu_ami": AMI, "ec2_gpu_deployment": "guard", **extra})
     job = PlaybookJob(playbook=ROOT / "playbooks/provision.yml", ident="up", extravars=extravars)
     res = run_playbook(job, tmp_path / "runs")
     assert res.ok, res.failed_tasks

@@ -22,22 +22,14 @@ from mocha_ansible.runner import PlaybookJob, RunResult, run_playbook
 from tests.conftest import project_resources
 from tests.doubles.ec2_images_double import register_preset_image
 from tests.doubles.faulty_emulator import Fault
-from tests.helpers import ROOT
+from tests.helpers import ROOT, ec2_gpu_vars
 
 AMI = "ami-785db401"  # Ubuntu, x86_64, in moto's catalogue
 NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
 
 
 def _vars(tmp_path: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "ec2_gpu_instance_type": "g4dn.xlarge",
-        "ec2_gpu_ami": AMI,
-        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
-        "ec2_gpu_wait_for_ssh": False,
-        "ec2_gpu_key_dir": str(tmp_path / "keys"),
-        "ec2_gpu_deployment": "t",
-        **extra,
-    }
+    return ec2_gpu_vars(tmp_path / "keys", **{"ec2_gpu_ami": AMI, **extra})
 
 
 def _play(

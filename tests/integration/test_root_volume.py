@@ -21,7 +21,7 @@ from mocha_ansible.role_vars import role_defaults
 from mocha_ansible.runner import PlaybookJob, run_playbook
 from tests.conftest import project_resources
 from tests.doubles.ec2_images_double import PRESETS, register_preset_image
-from tests.helpers import NOTHING, ROOT, private_cli
+from tests.helpers import NOTHING, ROOT, ec2_gpu_vars, private_cli
 
 GIB = int(PRESETS["dlami-ubuntu"]["root_snapshot_gib"])
 DEFAULT = int(role_defaults()["ec2_gpu_root_volume_size"])
@@ -72,15 +72,7 @@ def test_run_instances_below_the_snapshot_gets_ec2s_refusal(dlami: dict[str, str
 
 
 def _provision(tmp_path: Path, image: str, **extra: Any) -> Any:
-    extravars = {
-        "ec2_gpu_instance_type": "g4dn.xlarge",
-        "ec2_gpu_ami": image,
-        "ec2_gpu_ssh_cidr": "203.0.113.7/32",
-        "ec2_gpu_wait_for_ssh": False,
-        "ec2_gpu_key_dir": str(tmp_path / "keys"),
-        "ec2_gpu_deployment": "t",
-        **extra,
-    }
+    extravars = ec2_gpu_vars(tmp_path / "keys", **{"ec2_gpu_ami": image, **extra})
     events: list[dict[str, Any]] = []
     job = PlaybookJob(playbook=ROOT / "playbooks" / "provision.yml", ident="volume", extravars=extravars)
     result = run_playbook(job, tmp_path / "runs", on_event=events.append)
