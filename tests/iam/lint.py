@@ -41,7 +41,8 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
             "LaunchOnlyEncryptedProjectVolumes",
             "LaunchImagesOfAmazonAndCanonical",
             "LaunchProjectImages",
-            "LaunchIntoExistingNetwork",
+            "LaunchIntoExistingSubnetsWithNewInterfaces",
+            "LaunchFromProjectTemplatesOnly",
             "LaunchOnlyIntoProjectSecurityGroups",
         )
     },
@@ -53,7 +54,8 @@ ACCEPTED: dict[tuple[str, str, str], str] = {
     # cloudsplaining's flag-all mode ignores conditions. Both methods need a project-tagged
     # instance or template, which only this policy's own create calls can make (retagging
     # foreign resources is denied), and the policy grants no iam:PassRole, so no instance
-    # it touches can hold a role to escalate to.
+    # it touches can hold a role to escalate to. ModifyInstanceAttribute is further held to
+    # the instance type (ec2:Attribute/InstanceType), so userData cannot be rewritten at all.
     (
         "cloudsplaining",
         "PrivilegeEscalation",

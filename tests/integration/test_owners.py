@@ -118,3 +118,21 @@ def test_a_deployment_name_a_colleague_uses_is_refused_before_anything_changes(a
     [after] = ec2.describe_security_groups(GroupNames=["mocha-ansible-t"])["SecurityGroups"]
     assert after["IpPermissions"] == group["IpPermissions"] and after["Tags"] == group["Tags"]
     assert _live(ec2, "bob") == [] and len(_live(ec2, "alice")) == 1
+
+
+def test_teardown_deletes_only_the_callers_launch_template(aws, tmp_path):
+    """Issue 32, item 6: the spot template used to be deleted by name, so Bob's teardown of `t`
+    took Alice's `mocha-ansible-t`. Templates are now found by the deployment and owner tags."""
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+
+    def template(owner: str, name: str) -> str:
+        spec = [{"ResourceType": "launch-template", "Tags": _tags(owner)}]
+        made = ec2.create_launch_template(LaunchTemplateName=name, LaunchTemplateData={}, TagSpecifications=spec)
+        return made["LaunchTemplate"]["LaunchTemplateId"]
+
+    alices = template("alice", "mocha-ansible-t")
+    bobs = template("bob", "mocha-ansible-t-bob")
+    down = _play(tmp_path, "teardown.yml", "bob-down", "bob")
+    assert down.ok, down.failed_tasks
+    left = sorted(lt["LaunchTemplateId"] for lt in ec2.describe_launch_templates()["LaunchTemplates"])
+    assert left == [alices], f"bob's was {bobs}"
