@@ -11,8 +11,10 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -304,6 +306,7 @@ def _role(
         "mocha_cifar_cuda_on": True,
         "mocha_cifar_home": str(tmp_path / "home"),
         "mocha_cifar_cudnn_compat_dir": str(tmp_path / "layer"),
+        "mocha_cifar_runner": [],  # no Mocha user here; the test below runs the probe as `nobody`
         "cudnn_compat_test_out": str(out),
         **overrides,
     }
@@ -328,6 +331,39 @@ def test_the_role_builds_the_layer_once_and_gives_it_to_mochas_calls(tmp_path: P
     assert f"MOCHA_CUDNN_COMPAT_LIBCUDNN={double}" in facts["julia_env"]
     second, _ = _role(tmp_path, mocha_cifar_cudnn_compat_search_paths=[str(double.parent)])
     assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", second.stdout), second.stdout[-2000:]
+
+
+NOBODY = 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runuser needs root, as the role has on the host")
+def test_the_role_runs_the_probe_as_the_mocha_user(tmp_path: Path, double: Path) -> None:
+    """Issue 32 item 11: the probe loads code from the found cuDNN's folder, which another user
+    may own, so it runs as the Mocha user (here `nobody`). The double logs each call it gets to
+    $CUDNN_DOUBLE_LOG, so the log's owner is the user the probe ran as."""
+    base = Path(tempfile.mkdtemp(prefix="mocha-ansible-cudnn-", dir="/var/tmp"))  # tmp_path is root's, 0700
+    try:
+        base.chmod(0o755)
+        cudnn, logs = base / "cudnn", base / "logs"
+        cudnn.mkdir()
+        shutil.copy(double, cudnn / double.name)
+        logs.mkdir()
+        os.chown(logs, NOBODY, NOBODY)
+        done, out = _role(
+            tmp_path,
+            env={"CUDNN_DOUBLE_LOG": str(logs / "calls.log")},
+            mocha_cifar_cudnn_compat_dir=str(base / "layer"),
+            mocha_cifar_cudnn_compat_search_paths=[str(cudnn)],
+            mocha_cifar_runner=["runuser", "-u", "nobody", "--"],
+            mocha_cifar_user="nobody",
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert json.loads(out.read_text())["record"]["forwards_to"] == str(cudnn / double.name)
+        log = logs / "calls.log"
+        assert "cudnnCreateConvolutionDescriptor" in log.read_text().splitlines()
+        assert log.stat().st_uid == NOBODY
+    finally:
+        shutil.rmtree(base)
 
 
 @pytest.mark.parametrize("gen", GENS)
