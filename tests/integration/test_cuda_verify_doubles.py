@@ -124,11 +124,13 @@ def test_disabled_role_does_nothing(tmp_path):
 NOBODY = 65534
 
 
-@pytest.mark.parametrize("plant", ["foreign-owner", "link", "open-mode", "foreign-parent"])
+@pytest.mark.parametrize("plant", ["foreign-owner", "link", "open-mode", "foreign-parent", "sticky-parent"])
 def test_a_work_folder_others_control_is_refused_before_anything_runs(tmp_path, plant):
     """Issue 22: root compiles and runs the SAXPY binary from the work folder, and
     skips the compile when the binary is there, so a folder another user owns, can
-    write to or points elsewhere would let that user's binary run as root."""
+    write to or points elsewhere would let that user's binary run as root. In a sticky
+    shared parent another user could make the folder between the role's check and its
+    mkdir (issue 32 item 12), so such a parent is refused too."""
     work = tmp_path / "work"
     if plant == "foreign-owner":
         work.mkdir(mode=0o700)
@@ -139,10 +141,15 @@ def test_a_work_folder_others_control_is_refused_before_anything_runs(tmp_path, 
     elif plant == "open-mode":
         work.mkdir()
         work.chmod(0o777)
-    else:
+    elif plant == "foreign-parent":
         parent = tmp_path / "shared"
         parent.mkdir()
         os.chown(parent, NOBODY, NOBODY)
+        work = parent / "work"
+    else:  # issue 32 item 12: root's sticky /tmp-like folder, where anyone may create `work` first
+        parent = tmp_path / "tmp"
+        parent.mkdir()
+        parent.chmod(0o1777)
         work = parent / "work"
     proc, _, calls = _verify(tmp_path, "h100-nvcc13", "-e", f"cuda_verify_work_dir={work}")
     assert proc.returncode != 0

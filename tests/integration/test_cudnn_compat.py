@@ -11,8 +11,10 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -304,6 +306,7 @@ def _role(
         "mocha_cifar_cuda_on": True,
         "mocha_cifar_home": str(tmp_path / "home"),
         "mocha_cifar_cudnn_compat_dir": str(tmp_path / "layer"),
+        "mocha_cifar_runner": [],  # no Mocha user here; the test below runs the probe as `nobody`
         "cudnn_compat_test_out": str(out),
         **overrides,
     }
@@ -330,6 +333,39 @@ def test_the_role_builds_the_layer_once_and_gives_it_to_mochas_calls(tmp_path: P
     assert re.search(r"localhost\s*:\s*ok=\d+\s+changed=0\s", second.stdout), second.stdout[-2000:]
 
 
+NOBODY = 65534
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runuser needs root, as the role has on the host")
+def test_the_role_runs_the_probe_as_the_mocha_user(tmp_path: Path, double: Path) -> None:
+    """Issue 32 item 11: the probe loads code from the found cuDNN's folder, which another user
+    may own, so it runs as the Mocha user (here `nobody`). The double logs each call it gets to
+    $CUDNN_DOUBLE_LOG, so the log's owner is the user the probe ran as."""
+    base = Path(tempfile.mkdtemp(prefix="mocha-ansible-cudnn-", dir="/var/tmp"))  # tmp_path is root's, 0700
+    try:
+        base.chmod(0o755)
+        cudnn, logs = base / "cudnn", base / "logs"
+        cudnn.mkdir()
+        shutil.copy(double, cudnn / double.name)
+        logs.mkdir()
+        os.chown(logs, NOBODY, NOBODY)
+        done, out = _role(
+            tmp_path,
+            env={"CUDNN_DOUBLE_LOG": str(logs / "calls.log")},
+            mocha_cifar_cudnn_compat_dir=str(base / "layer"),
+            mocha_cifar_cudnn_compat_search_paths=[str(cudnn)],
+            mocha_cifar_runner=["runuser", "-u", "nobody", "--"],
+            mocha_cifar_user="nobody",
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert json.loads(out.read_text())["record"]["forwards_to"] == str(cudnn / double.name)
+        log = logs / "calls.log"
+        assert "cudnnCreateConvolutionDescriptor" in log.read_text().splitlines()
+        assert log.stat().st_uid == NOBODY
+    finally:
+        shutil.rmtree(base)
+
+
 @pytest.mark.parametrize("gen", GENS)
 def test_the_probe_refuses_a_cudnn_missing_a_part_mocha_needs(built: dict[int, Path], double: Path, gen: int) -> None:
     """cuDNN 9 opens the sub-library behind a call on first use: with libcudnn_cnn.so.9 missing,
@@ -344,6 +380,82 @@ def test_the_probe_refuses_a_cudnn_missing_a_part_mocha_needs(built: dict[int, P
     assert done.stderr.splitlines() == [
         f"mocha cudnn_compat probe: cudnnCreateConvolutionDescriptor returned cuDNN status 9 through {layer};"
         f" {double} lacks a part Mocha needs"
+    ]
+
+
+# Issue 32 item 10: an AddressSanitizer/UBSan build of the layer and its probe; any report aborts.
+SANITIZE = "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+PATH_MAX = os.pathconf("/", "PC_PATH_MAX")  # dlinfo(3): RTLD_DI_ORIGIN's buffer must hold this many bytes
+
+
+@pytest.fixture(scope="module")
+def sanitized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sanitized")
+    done = subprocess.run(
+        ["make", "-C", str(SRC), "GEN=4", f"OUT={folder}", f"CFLAGS={SANITIZE}"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return folder
+
+
+def _deep_folder(root: Path, length: int) -> Path:
+    """A folder whose absolute path is `length` bytes, in names of at most 200 bytes (NAME_MAX is 255)."""
+    path = str(root)
+    while len(path) < length:
+        path += "/" + "d" * min(200, length - len(path) - 1)
+    os.makedirs(path)
+    assert len(path) == length
+    return Path(path)
+
+
+def _sanitized_probe(sanitized: Path, libcudnn: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = _clean_env(
+        MOCHA_CUDNN_COMPAT_LIBCUDNN=libcudnn, ASAN_OPTIONS="halt_on_error=1", UBSAN_OPTIONS="print_stacktrace=1"
+    )
+    return subprocess.run(
+        [str(sanitized / "cudnn_compat_probe"), str(sanitized / "libcudnn.so")],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def test_the_sanitized_probe_reports_a_cudnn_in_a_folder_near_path_max(
+    sanitized: Path, double: Path, tmp_path: Path
+) -> None:
+    """The old 512-byte real_path overflowed here (global-buffer-overflow in init)."""
+    lib = _deep_folder(tmp_path, PATH_MAX - len("/libcudnn.so.9") - 1) / "libcudnn.so.9"
+    lib.write_bytes(double.read_bytes())
+    done = _sanitized_probe(sanitized, str(lib), tmp_path)
+    assert "Sanitizer" not in done.stderr and "runtime error" not in done.stderr, done.stderr[-3000:]
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout) == {"generation": 4, "cudnn_version": 91900, "forwards_to": str(lib)}
+
+
+def test_the_sanitized_layer_refuses_a_cudnn_path_longer_than_path_max(
+    sanitized: Path, double: Path, tmp_path: Path
+) -> None:
+    """A relative name opened from a deep working folder: the folder fits PATH_MAX, the file's
+    path does not. The layer says so in one line instead of cutting (or overrunning) it."""
+    folder = _deep_folder(tmp_path, PATH_MAX - 8)
+    where = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # the file's full path is too long to name
+    try:
+        copy = os.open("libcudnn.so.9", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644, dir_fd=where)
+        os.write(copy, double.read_bytes())
+        os.close(copy)
+    finally:
+        os.close(where)
+    done = _sanitized_probe(sanitized, "./libcudnn.so.9", folder)
+    assert "Sanitizer" not in done.stderr and "runtime error" not in done.stderr, done.stderr[-3000:]
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.splitlines() == [
+        f"mocha cudnn_compat: the path of libcudnn.so.9 in {str(folder)[:64]}... is longer than PATH_MAX"
+        f" ({PATH_MAX} bytes)"
     ]
 
 

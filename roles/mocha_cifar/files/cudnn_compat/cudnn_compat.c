@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,7 +138,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static status_t init_status = ST_NOT_INITIALIZED;
 static int real_major;
 static size_t real_version;
-static char real_path[512];
+/* The real cuDNN's file, as the probe reports it. dlinfo(RTLD_DI_ORIGIN) copies the folder with no
+ * size given: dlinfo(3) says the buffer must hold PATH_MAX bytes, so both buffers are that size. */
+static char real_path[PATH_MAX];
+static char real_origin[PATH_MAX];
 
 /* Mocha stops on any status but success, so one line at the first call says why. */
 static void init(void) {
@@ -176,10 +180,17 @@ static void init(void) {
                 real_version);
         return;
     }
-    if (dlinfo(lib, RTLD_DI_ORIGIN, real_path) != 0)
+    if (dlinfo(lib, RTLD_DI_ORIGIN, real_origin) != 0)
+        real_origin[0] = '\0';
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    int len = snprintf(real_path, sizeof real_path, "%s%s%s", real_origin, real_origin[0] ? "/" : "", base);
+    if (len < 0 || (size_t)len >= sizeof real_path) {
+        /* A cut path would name another file; refuse rather than report it. */
+        fprintf(stderr, "mocha cudnn_compat: the path of %s in %.64s... is longer than PATH_MAX (%d bytes)\n", base,
+                real_origin, PATH_MAX);
         real_path[0] = '\0';
-    size_t used = strlen(real_path);
-    snprintf(real_path + used, sizeof real_path - used, "%s%s", used ? "/" : "", strrchr(name, '/') ? strrchr(name, '/') + 1 : name);
+        return;
+    }
     init_status = ST_SUCCESS;
 }
 
@@ -484,8 +495,14 @@ API int mochaCudnnCompatInfo(int *generation, size_t *version, char *path, size_
     READY();
     if (version != NULL)
         *version = real_version;
-    if (path != NULL && path_len > 0)
-        snprintf(path, path_len, "%s", real_path);
+    if (path != NULL && path_len > 0) {
+        size_t need = strlen(real_path) + 1;
+        if (need > path_len) { /* never a cut path: say how much room it needs */
+            path[0] = '\0';
+            return ST_BAD_PARAM;
+        }
+        memcpy(path, real_path, need);
+    }
     return ST_SUCCESS;
 }
 

@@ -8,6 +8,7 @@
  * when it cannot forward. The role records the JSON line in results.json.
  */
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,10 +31,14 @@ int main(int argc, char **argv) {
     memcpy(&info, &sym, sizeof sym);
     int generation = 0;
     size_t version = 0;
-    char path[512] = "";
+    static char path[PATH_MAX]; /* the layer's own buffer is this size */
     int status = info(&generation, &version, path, sizeof path);
-    if (status != 0)
+    if (status != 0) { /* the layer has said why on stderr, except for 3 (BAD_PARAM): path too long */
+        if (status == 3)
+            fprintf(stderr, "mocha cudnn_compat probe: the real cuDNN's path does not fit in PATH_MAX (%d bytes)\n",
+                    PATH_MAX);
         return 1;
+    }
     static const char *const kinds[] = {"Tensor", "Filter", "Convolution", "Pooling"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         char create_name[64], destroy_name[64];
