@@ -14,6 +14,7 @@ META_KEYS = {
     "name", "when", "block", "rescue", "always", "vars", "register", "loop", "loop_control", "tags",
     "changed_when", "failed_when", "become", "become_user", "delegate_to", "no_log", "check_mode",
     "ignore_errors", "environment", "args", "notify", "until", "retries", "delay", "async", "poll", "run_once",
+    "timeout",
 }  # fmt: skip
 
 
