@@ -58,6 +58,7 @@ def _tables() -> dict[str, Any]:
         "gcc": role_yaml("julia_build", "vars/julia_gcc.yml")["julia_build_gcc_defaults"],
         "toolchain": role_yaml("julia_build", "vars/julia_toolchain.yml")["julia_build_toolchain_images"],
         "mocha": role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"],
+        "example": role_yaml("mocha_cifar", "vars/example_patches.yml")["mocha_cifar_example_patches"],
         "speed": role_yaml("mocha_cifar", "vars/backend_speed.yml"),
         "compat_layer": role_yaml("mocha_cifar", "vars/cudnn_compat.yml"),
     }
@@ -253,7 +254,19 @@ class _Judge:
         if entry is None:
             self.route.parts.append("Mocha: none for this Julia")
             return
-        mocha = str(self.extra.get("mocha_cifar_version") or entry["mocha"])
+        mocha = "v" + str(self.extra.get("mocha_cifar_version") or entry["mocha"]).removeprefix("v")
+        minor = julia_minor(s.julia_version)
+        if minor not in self.t["example"].get(mocha, {}):
+            # The role runs the CIFAR-10 example only with the fixes tabled for this pair.
+            accepted = ", ".join(tag for tag, minors in self.t["example"].items() if minor in minors)
+            self.add(
+                "mocha", "fail",
+                f"mocha_cifar_version={mocha} has no row for Julia {minor} in"
+                " roles/mocha_cifar/vars/example_patches.yml, so its CIFAR-10 example is unchecked there",
+                fix=f"-e mocha_cifar_version=TAG with TAG one of {accepted}, or unset (Pkg resolves {entry['mocha']})",
+            )  # fmt: skip
+            self.route.parts.append(f"Mocha {mocha} (no example row for Julia {minor})")
+            return
         no_hdf5 = self.preset is not None and self.preset.get("hdf5_packaged") is False
         if no_hdf5 and not self.extra.get("mocha_cifar_hdf5_packages"):
             distro = (self.preset or {}).get("distro")

@@ -150,6 +150,29 @@ def _mocha(data: dict[str, Any]) -> Iterator[Row]:
         yield Row(f"Julia {minor}", [_text(m.get("mocha")), _text(m.get("cudnn")), majors], row_source(m))
 
 
+def _example_patches(fixes: dict[str, Any]) -> Callable[[dict[str, Any]], Iterator[Row]]:
+    """Rows of mocha_cifar_example_patches: one per fix of a tag on a Julia minor, or one saying none."""
+
+    def rows(data: dict[str, Any]) -> Iterator[Row]:
+        for tag, minors in data.items():
+            for minor, pair in minors.items():
+                if not pair.get("fixes"):
+                    yield Row(f"{tag} on Julia {minor}", ["-", "none", _text(pair.get("why"))], row_source(pair))
+                for name in pair.get("fixes") or []:
+                    fix = fixes.get(name, {})
+                    where = f"`{fix.get('file')}` line {fix.get('line')}"
+                    change = f"`{fix.get('old')}` → `{fix.get('new')}`"
+                    sources = [*(row_source(fix) or []), *(row_source(pair) or [])]
+                    yield Row(f"{tag} on Julia {minor}", [where, change, _text(fix.get("julia"))], sources)
+
+    return rows
+
+
+def _example_lists(data: list[dict[str, Any]]) -> Iterator[Row]:
+    for r in data:
+        yield Row(f"`{r.get('list')}` in `data/`", [f"`{r.get('names')}`"], row_source(r))
+
+
 def _speed(data: dict[str, Any]) -> Iterator[Row]:
     for backend, s in data.items():
         label = "estimate" if s.get("estimate") else "measured"
@@ -190,6 +213,14 @@ def _refused(data: list[dict[str, Any]]) -> Iterator[Row]:
     for r in data:
         cells = [_text(r.get("reason")), _text(r.get("fix"))]
         yield Row(f"{r.get('name')} (`{r.get('distribution')}` {r.get('major')})", cells, row_source(r))
+
+
+def _example_fixes(root: Path = ROOT) -> dict[str, Any]:
+    """The fixes the example-patches table names (the same file, another key)."""
+    path = root / "roles" / "mocha_cifar" / "vars" / "example_patches.yml"
+    if not path.is_file():
+        return {}
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("mocha_cifar_example_fixes") or {}
 
 
 def tables() -> list[Table]:
@@ -260,6 +291,23 @@ def tables() -> list[Table]:
             "mocha_cifar_compat",
             ["Julia", "Mocha", "cuDNN generation", "cuDNN majors that fit"],
             _mocha,
+        ),
+        Table(
+            "Mocha's CIFAR-10 example: the fixes each Julia minor needs (mocha_cifar's own copy)",
+            "roles/mocha_cifar/vars/example_patches.yml",
+            "mocha_cifar_example_patches",
+            ["Mocha tag and Julia", "released file and line", "fix", "Julia change"],
+            _example_patches(_example_fixes()),
+            "Mocha's tree stays as released; the role copies `examples/cifar10/convert.jl` and `cifar10.jl`"
+            " into its run folder, applies the row's fixes there and runs the copies. A tag with no row for"
+            " its Julia minor is refused before anything runs.",
+        ),
+        Table(
+            "Mocha's CIFAR-10 example: the data lists get-cifar10.sh writes",
+            "roles/mocha_cifar/vars/example_patches.yml",
+            "mocha_cifar_example_lists",
+            ["list", "names (relative to examples/cifar10)"],
+            _example_lists,
         ),
         Table(
             "Training speed per backend (CIFAR-10 example)",

@@ -114,13 +114,13 @@ def _mocha_converged_host(tmp_path: Path) -> tuple[dict[str, Any], Path]:
     mocha = home / ".julia" / "v0.6" / "Mocha"
     mocha.parent.mkdir(parents=True)
     subprocess.run([str(MAKE_MOCHA_REPO), str(mocha)], check=True)
-    example = mocha / "examples" / "cifar10"
-    (example / "data").mkdir(parents=True, exist_ok=True)
+    run = home / "cifar10"  # the role's run folder, laid out as examples/cifar10
     outputs = [
-        example / "cifar10-mocha-ansible.jl", example / ".mocha-ansible-trained.json",
-        example / "data" / ".mocha-ansible-converted", mocha / "deps" / "libmochaext.so",
+        run / "convert.jl", run / "cifar10.jl", run / "cifar10-mocha-ansible.jl", run / ".mocha-ansible-trained.json",
+        run / "data" / ".mocha-ansible-converted", run / "data" / "train.txt", run / "data" / "test.txt",
+        mocha / "deps" / "libmochaext.so",
         home / "logs" / "results.json", home / "logs" / "train.log", tmp_path / "facts" / "mocha.fact",
-        example / "snapshots" / "snapshot-000400.jld",
+        run / "snapshots" / "snapshot-000400.jld",
     ]  # fmt: skip
     for path in outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,9 +163,14 @@ def test_mocha_cifar_an_altered_or_missing_output_runs_the_body(tmp_path):
     assert not _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)
     results.write_text("results.json\n")
     assert _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)
-    (mocha / "examples" / "cifar10" / "snapshots" / "snapshot-000400.jld").unlink()  # the trained model
+    snapshot = tmp_path / "home" / "cifar10" / "snapshots" / "snapshot-000400.jld"
+    snapshot.unlink()  # the trained model
     assert not _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)
-    (mocha / "examples" / "cifar10" / "snapshots" / "snapshot-000400.jld").write_text("snapshot-000400.jld\n")
+    snapshot.write_text("snapshot-000400.jld\n")
+    data_list = tmp_path / "home" / "cifar10" / "data" / "train.txt"
+    data_list.unlink()  # a data list get-cifar10.sh writes
+    assert not _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)
+    data_list.write_text("train.txt\n")
     assert _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)
     (mocha / "deps" / "libmochaext.so").unlink()
     assert not _gate(tmp_path, "mocha_cifar", ["converged.yml"], **variables)

@@ -239,13 +239,13 @@ def test_a_native_extension_that_does_not_load_fails_on_the_banner(tmp_path):
 def test_julia_04_uses_no_setprotocol_and_05_initialises_over_https(tmp_path):
     source = _mocha_repo(tmp_path)
     proc, _ = _steps(tmp_path / "a", ["preflight.yml", "pkg.yml"], julia="0.4.7", mocha_cifar_source=str(source),
-                     mocha_cifar_version="v0.2.0")  # fmt: skip
+                     mocha_cifar_version="v0.1.2")  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     calls = _calls(tmp_path / "a")
     assert f"-e Pkg.clone(ARGS[1]) -- {source}" in calls
     assert not [c for c in calls if "setprotocol" in c]
     proc, _ = _steps(tmp_path / "b", ["preflight.yml", "pkg.yml"], julia="0.6.4", mocha_cifar_source=str(source),
-                     mocha_cifar_version="v0.2.0")  # fmt: skip
+                     mocha_cifar_version="v0.3.1")  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     calls = _calls(tmp_path / "b")
     init = calls.index('-e Pkg.setprotocol!("https"); Pkg.init()')

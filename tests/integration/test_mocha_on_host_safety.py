@@ -172,12 +172,13 @@ def test_the_published_md5_is_checked_beside_the_sha256(tmp_path, published_md5_
         "dataset.yml",
         home,
         mocha_cifar_pkg_dir={"stdout": str(mocha)},
+        mocha_cifar_wanted="0.2.0",  # pkg.yml would settle it; dataset.yml copies that tag's example
         mocha_cifar_dataset_url=archive.as_uri(),
         mocha_cifar_dataset_checksum=f"sha256:{hashlib.sha256(data).hexdigest()}",
         mocha_cifar_dataset_cache=str(tmp_path / "cache"),
         mocha_cifar_cifar10={"url": archive.as_uri(), "md5": md5, "md5_source": "the test"},
     )
-    converted = mocha / "examples" / "cifar10" / "data" / "train.hdf5"
+    converted = home / "cifar10" / "data" / "train.hdf5"  # the role's run folder, not Mocha's tree
     if published_md5_matches:
         assert proc.returncode == 0, proc.stdout[-3000:]
         assert converted.exists()

@@ -22,8 +22,9 @@ def test_the_newest_snapshot_is_fetched_beside_results_json(tmp_path: Path):
     example = tmp_path / "cifar10"
     shutil.copytree(STAND_IN / "mocha_tree" / "examples" / "cifar10", example)
     (example / "data").mkdir(exist_ok=True)
-    for name in ("train.txt", "test.txt"):
-        (example / "data" / name).write_text(f"data/{name}\n")
+    for split in ("train", "test"):  # what convert.jl and get-cifar10.sh leave in data/
+        (example / "data" / f"{split}.hdf5").write_text("stand-in hdf5\n")
+        (example / "data" / f"{split}.txt").write_text(f"data/{split}.hdf5\n")
     values = {
         "mocha_steps": ["train.yml", "results.yml"], "mocha_steps_out": str(tmp_path / "decided.json"),
         "mocha_cifar_julia": str(STAND_IN / "julia"), "mocha_cifar_home": str(home), "mocha_cifar_runner": [],

@@ -74,8 +74,17 @@ def test_the_route_is_in_the_json_plan(aws, tmp_path):
         (["--instance-type", "p2.xlarge"], "does not support p2.xlarge"),
         (["--cuda"], "route: mocha: cuda=true, but this image's cuDNN 9 lacks Mocha v0.3.1's calls"),
         (["--max-iter", "70000"], "route: time: max_iter=70000 needs about"),
+        (["-e", "mocha_cifar_version=v0.1.3"], "route: mocha: mocha_cifar_version=v0.1.3 has no row for Julia 0.6"),
     ],
-    ids=["driverless-preset", "source-0.5", "source-full-0.5-gcc", "p2-dlami", "gpu-without-cudnn", "too-long"],
+    ids=[
+        "driverless-preset",
+        "source-0.5",
+        "source-full-0.5-gcc",
+        "p2-dlami",
+        "gpu-without-cudnn",
+        "too-long",
+        "mocha-tag-without-example-row",
+    ],
 )
 def test_an_impossible_chain_exits_2_with_one_line_and_nothing_created(aws, tmp_path, flags, message):
     for command in (["provision", "--yes"], ["preflight"]):

@@ -110,6 +110,31 @@ def test_the_defaults_pass_their_own_route() -> None:
     assert "of 4 h" in line
 
 
+@pytest.mark.parametrize(
+    ("julia", "version", "accepted"),
+    [("v0.6.4", "v0.1.3", "v0.3.0, v0.3.1"), ("v0.6.4", "0.2.0", "v0.3.0, v0.3.1"), ("v0.5.0", "v0.3.1", "v0.2.0")],
+)
+def test_a_mocha_tag_with_no_example_row_for_its_julia_is_refused(julia: str, version: str, accepted: str) -> None:
+    """Issue 30: mocha_cifar runs the CIFAR-10 example only with the fixes tabled for the pair
+    (roles/mocha_cifar/vars/example_patches.yml)."""
+    chosen = route.evaluate(_settings(julia_version=julia, cuda=False, extra_vars={"mocha_cifar_version": version}))
+    link = chosen.broken[0]
+    assert link.name == "mocha"
+    tag, minor = "v" + version.removeprefix("v"), julia[1:4]
+    assert link.detail == (
+        f"mocha_cifar_version={tag} has no row for Julia {minor} in roles/mocha_cifar/vars/example_patches.yml,"
+        " so its CIFAR-10 example is unchecked there"
+    )
+    assert f"TAG one of {accepted}," in (link.fix or "")
+
+
+@pytest.mark.parametrize("version", ["v0.3.0", "0.3.1", "v0.3.1"])
+def test_a_mocha_tag_with_an_example_row_passes(version: str) -> None:
+    chosen = route.evaluate(_settings(extra_vars={"mocha_cifar_version": version}))
+    assert chosen.broken == []
+    assert f"Mocha v{version.removeprefix('v')} CPU" in chosen.line()
+
+
 def test_a_k80_with_a_dlami_is_refused() -> None:
     chosen = route.evaluate(_settings(instance_type="p2.xlarge"))
     assert chosen.broken[0].name == "driver"

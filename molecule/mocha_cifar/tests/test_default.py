@@ -2,7 +2,9 @@
 
 import json
 
-EXAMPLE = "/var/lib/mocha/.julia/v0.5/Mocha/examples/cifar10"
+# The role's run folder (laid out as examples/cifar10); Mocha's own tree is left as released.
+EXAMPLE = "/var/lib/mocha/cifar10"
+MOCHA = "/var/lib/mocha/.julia/v0.5/Mocha"
 
 
 def test_mocha_use_cuda_is_unset_for_users_when_cuda_is_off(host):
@@ -44,7 +46,16 @@ def test_one_download_one_add_one_conversion(host):
 
 def test_dataset_was_converted(host):
     assert host.file(f"{EXAMPLE}/data/train.hdf5").content_string.strip().endswith("x50")
-    assert host.file(f"{EXAMPLE}/data/test.txt").exists
+    # get-cifar10.sh's lists, written by the role (convert.jl does not write them).
+    assert host.file(f"{EXAMPLE}/data/test.txt").content_string == "data/test.hdf5\n"
+
+
+def test_the_run_folder_has_julia_05s_fixes_and_mocha_is_as_released(host):
+    """Issue 30: the role's copies carry the fixes (vars/example_patches.yml); Mocha's tree is untouched."""
+    assert "read(f, " in host.file(f"{EXAMPLE}/convert.jl").content_string.splitlines()[24]
+    assert "@static is_windows() ? false : true" in host.file(f"{EXAMPLE}/cifar10.jl").content_string.splitlines()[2]
+    status = host.run(f"runuser -u mocha -- git -C {MOCHA} status --porcelain --untracked-files=all -- examples")
+    assert status.rc == 0 and status.stdout == ""
 
 
 def test_hdf5_and_build_tools_came_from_real_apt(host):
@@ -67,7 +78,9 @@ def test_the_planted_marker_link_did_not_hand_roots_file_to_mocha(host):
 
 def test_what_root_left_in_the_mocha_tree_belongs_to_mocha(host):
     for path in (
+        f"{EXAMPLE}",
         f"{EXAMPLE}/data",
+        f"{EXAMPLE}/convert.jl",
         f"{EXAMPLE}/cifar10-mocha-ansible.jl",
         f"{EXAMPLE}/.mocha-ansible-trained.json",
         "/var/lib/mocha/.gitconfig",
@@ -82,7 +95,7 @@ def test_what_root_left_in_the_mocha_tree_belongs_to_mocha(host):
 def test_the_native_extension_was_built_and_every_mocha_process_had_it(host):
     """Issue 15: Pkg.build compiled libmochaext.so (the stand-in's sources, a real g++ -fopenmp);
     Pkg.test, convert.jl and training ran with MOCHA_USE_NATIVE_EXT and OMP_NUM_THREADS."""
-    assert host.file("/var/lib/mocha/.julia/v0.5/Mocha/deps/libmochaext.so").exists
+    assert host.file(f"{MOCHA}/deps/libmochaext.so").exists
     threads = host.check_output("nproc")
     entries = [json.loads(line) for line in host.file("/var/lib/mocha/julia-env.log").content_string.splitlines()]
     mocha_runs = [e for e in entries if e["args"][-1].endswith(".jl") or "Pkg.test" in " ".join(e["args"])]

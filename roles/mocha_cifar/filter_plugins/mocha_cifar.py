@@ -1,4 +1,5 @@
-"""Parse Mocha's CIFAR-10 training log into numbers (pure Python; pytest imports it).
+"""Parse Mocha's CIFAR-10 training log into numbers, and turn the example's fixes into the patch
+script's arguments (pure Python; pytest imports it).
 
 Two formats (pluskid/Mocha.jl: Logging.jl up to v0.2.0, Memento from v0.3.0 per its REQUIRE files):
 - Logging.jl (Mocha v0.1.2/v0.2.0): ``26-Nov 03:40:12:INFO:root:TRAIN iter=000200 obj_val=2.30258509``.
@@ -107,6 +108,11 @@ def mocha_cifar_parse_log(text, year=2016, backend=None):
     }
 
 
+def mocha_cifar_patch_argv(fixes):
+    """files/patch_example.sh's arguments for these rows of vars/example_patches.yml: LINE OLD NEW each."""
+    return [str(value) for fix in fixes for value in (fix["line"], fix["old"], fix["new"])]
+
+
 class FilterModule:
     def filters(self):
-        return {"mocha_cifar_parse_log": mocha_cifar_parse_log}
+        return {"mocha_cifar_parse_log": mocha_cifar_parse_log, "mocha_cifar_patch_argv": mocha_cifar_patch_argv}

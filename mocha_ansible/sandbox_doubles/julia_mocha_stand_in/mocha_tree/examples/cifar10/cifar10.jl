@@ -1,5 +1,24 @@
-# TEST DOUBLE of Mocha's examples/cifar10/cifar10.jl: the stand-in julia reads
-# max_iter from here; the rest mirrors the real file's settings.
 using Mocha
-# batch 100, SGD, momentum 0.9, lr staged at 60000 and 65000
+# TEST DOUBLE of Mocha's examples/cifar10/cifar10.jl (the note below lines 3 and 4).
+training_data = HDF5DataLayer(source="data/train.txt", batch_size=100, shuffle=@windows ? false : true)
+test_data = HDF5DataLayer(source="data/test.txt", batch_size=100)
+# Written for this project, not Mocha's code. The stand-in julia reads max_iter from here,
+# and the names each top-level expression uses; it ends the script as real Julia would
+# where its version lacks one, and where Net(...) would open a data list (source=) or a
+# file it names that is missing.
+#
+# Where the route depends on it, this file has what the released cifar10.jl has on the
+# same line (v0.1.2 to v0.3.1 share one cifar10.jl): line 1 loads Mocha, line 3 builds the
+# training data layer with @windows, which Julia 0.6 no longer has, and line 4 the test
+# data layer. So mocha_cifar's fixes (roles/mocha_cifar/vars/example_patches.yml) apply to
+# this file as to the real one; tests/integration/test_cifar_example_fixes.py checks both.
+# The real file's settings: batch 100, SGD with momentum 0.9, the learning rate staged at
+# 60000 and 65000, a summary every 200 iterations, a snapshot every 5000, validation
+# every 1000, resuming from snapshots/.
+layers = [ConvolutionLayer(name="conv"), PoolingLayer(name="pool"), InnerProductLayer(name="ip")]
+backend = DefaultBackend()
+init(backend)
+net = Net("stand-in-train", backend, [training_data, layers..., SoftmaxLossLayer(name="loss")])
 params = SolverParameters(max_iter=70000, regu_coef=0.004, mom_policy=MomPolicy.Fixed(0.9), load_from="snapshots")
+test_net = Net("stand-in-test", backend, [test_data, layers..., AccuracyLayer(name="accuracy")])
+solve(Solver(SGD(), params), net)
