@@ -209,19 +209,21 @@ def _converged_hosts(tmp_path: Path, names: dict[str, Any]) -> Path:
     """An inventory of local hosts, one per snapshot_file in `names`, sharing one stand-in Mocha tree."""
     mocha = tmp_path / "mocha"
     subprocess.run([str(MAKE_MOCHA_REPO), str(mocha)], check=True)
-    example = mocha / "examples" / "cifar10"
-    for path in (
-        example / "cifar10-mocha-ansible.jl", example / ".mocha-ansible-trained.json",
-        example / "data" / ".mocha-ansible-converted", mocha / "deps" / "libmochaext.so",
-        example / "snapshots" / SNAPSHOT,
-    ):  # fmt: skip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{path.name}\n")
+    (mocha / "deps" / "libmochaext.so").write_text("libmochaext.so\n")
     hosts: dict[str, Any] = {}
     for host, name in names.items():
         home = tmp_path / "hosts" / host
         (home / "logs").mkdir(parents=True)
         (home / "facts").mkdir()
+        # The role's own run folder of the example (mocha_cifar_example), as a full run leaves it.
+        example = home / "cifar10"
+        for path in (
+            example / "convert.jl", example / "cifar10.jl", example / "cifar10-mocha-ansible.jl",
+            example / ".mocha-ansible-trained.json", example / "data" / ".mocha-ansible-converted",
+            example / "data" / "train.txt", example / "data" / "test.txt", example / "snapshots" / SNAPSHOT,
+        ):  # fmt: skip
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{path.name}\n")
         report = {"snapshot": f"{example}/snapshots/{SNAPSHOT}", "snapshot_file": name}
         (home / "logs" / "results.json").write_text(json.dumps(report))
         for path in (home / "logs" / "train.log", home / "facts" / "mocha.fact", home / "mocha.sh"):
