@@ -253,6 +253,23 @@ def test_julia_04_uses_no_setprotocol_and_05_initialises_over_https(tmp_path):
     assert init < calls.index('-e print(Pkg.installed("Mocha"))')
 
 
+def test_julia_06_trusts_the_hosts_ca_bundle_and_04_is_left_alone(tmp_path):
+    """Issue 30 item 9: Julia 0.5/0.6's libgit2 would trust only its 2018 share/julia/cert.pem."""
+    source = _mocha_repo(tmp_path)
+    host_bundle = "/etc/ssl/certs/ca-certificates.crt"  # this Debian machine's, as on the DLAMI
+    assert Path(host_bundle).is_file()
+    proc, _ = _steps(tmp_path / "six", ["preflight.yml", "pkg.yml"], julia="0.6.4", mocha_cifar_source=str(source),
+                     mocha_cifar_version="v0.3.1")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    six = _env_log(tmp_path / "six")
+    assert [e["args"] for e in six if e["args"][:1] == ["-e"]]  # Pkg calls ran
+    assert {e["tls_ca"] for e in six if e["args"][:1] == ["-e"]} == {host_bundle}
+    proc, _ = _steps(tmp_path / "four", ["preflight.yml", "pkg.yml"], julia="0.4.7", mocha_cifar_source=str(source),
+                     mocha_cifar_version="v0.1.2")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert {e["tls_ca"] for e in _env_log(tmp_path / "four")} == {"share/julia/cert.pem"}
+
+
 @pytest.mark.heavy
 def test_a_failing_first_test_is_repaired_once_and_both_attempts_recorded(tmp_path):
     """The double's switch test-needs-branch fails Pkg.test while Mocha's checkout is a
