@@ -63,7 +63,8 @@ class Fault:
 class FaultyEmulator:
     port: int
     faults: list[Fault] = field(default_factory=list)
-    calls: Counter[str] = field(default_factory=Counter)
+    calls: Counter[str] = field(default_factory=Counter)  # "service:Action" -> calls
+    launches: Counter[str] = field(default_factory=Counter)  # zone -> RunInstances aimed at it
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: Any = None
 
@@ -83,6 +84,7 @@ class FaultyEmulator:
         with self._lock:
             self.faults.clear()
             self.calls.clear()
+            self.launches.clear()
         self._endpoint.reset()
         # A test may have turned IAM checks on (emulator.enforce_iam); the next one starts without.
         req = urllib.request.Request(
@@ -165,7 +167,7 @@ class FaultyEmulator:
             with emulator._lock:
                 emulator.calls[f"{service}:{action}"] += 1
                 if zone:
-                    emulator.calls[f"{service}:{action}@{zone}"] += 1
+                    emulator.launches[zone] += 1
             if action == "RunInstances":
                 emulator._apply_template_market(response)
             fault = emulator._refuse_spot_stop(response) if action == "StopInstances" else None

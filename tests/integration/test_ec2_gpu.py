@@ -151,9 +151,9 @@ def test_capacity_failover_to_the_next_zone(faulty_aws, instant_clock, tmp_path)
     assert "ec2_gpu: us-east-1b: launched" in text
     # amazon.aws retried the zone ten times with its jittered back-off, and botocore retried
     # each of those HTTP 500 replies: many calls, and sleeps the instant clock skipped.
-    assert faulty_aws.calls["ec2:RunInstances@us-east-1a"] > 10
+    assert faulty_aws.launches["us-east-1a"] > 10
     assert len(instant_clock.read_text().split()) >= 10
-    assert faulty_aws.calls["ec2:RunInstances@us-east-1b"] == 1
+    assert faulty_aws.launches["us-east-1b"] == 1
 
 
 def test_a_zone_whose_spot_price_is_above_the_maximum_fails_over(faulty_aws, tmp_path):
