@@ -3,8 +3,11 @@ package task, within a bound, and skips the wait where cloud-init is absent.
 
 The roles' real package task files run on a throw-away container of the sandbox's
 Debian image (never apt on this machine), with the TEST DOUBLE
-tests/doubles/cloud_init_double/cloud-init as cloud-init. The image has no apt
-sources, so apt's cache update and the already-installed names succeed offline.
+tests/doubles/cloud_init_double/cloud-init as cloud-init. The container has no
+network: apt's cache is marked fresh (the stamp ansible.builtin.apt reads for
+cache_valid_time), so no update is tried, and the names asked for are installed
+already. Without the stamp the test passed only while the image was under an hour
+old (the fresh-clone CI of 82c1a53 failed it: "Failed to update apt cache").
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ def _docker(*args: str) -> str:
 def box(debian_image: str, tmp_path: Path) -> Iterator[str]:
     name = f"mocha-first-boot-{tmp_path.name[-12:]}"
     _docker("run", "-d", "--network", "none", "--name", name, debian_image, "sleep", "infinity")
+    stamp = "/var/lib/apt/periodic/update-success-stamp"
+    _docker("exec", name, "sh", "-c", f"mkdir -p {stamp.rsplit('/', 1)[0]} && touch {stamp}")
     yield name
     subprocess.run(["docker", "rm", "-f", name], check=False, capture_output=True)
 
