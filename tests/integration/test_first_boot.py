@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def _docker(*args: str) -> str:
 
 @pytest.fixture
 def box(debian_image: str, tmp_path: Path) -> Iterator[str]:
-    name = f"mocha-first-boot-{tmp_path.name[-12:]}"
+    # Unique across xdist workers: their tmp_path names repeat (test_..._cl0 in each worker's base).
+    name = f"mocha-first-boot-{uuid.uuid4().hex[:12]}"
     _docker("run", "-d", "--network", "none", "--name", name, debian_image, "sleep", "infinity")
     stamp = "/var/lib/apt/periodic/update-success-stamp"
     _docker("exec", name, "sh", "-c", f"mkdir -p {stamp.rsplit('/', 1)[0]} && touch {stamp}")
