@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from mocha_ansible import emulator, sandbox
 from mocha_ansible.config import default_values
+from mocha_ansible.credentials import SECRET_ENV_VARS
 from mocha_ansible.errors import ConfigError, ExitCode
 from mocha_ansible.settings import ROLE_VARS, Settings
 
@@ -249,15 +250,18 @@ def source_vars(settings: Settings) -> dict[str, str]:
 
 def for_run(args: argparse.Namespace, record: dict[str, Any]) -> Environment:
     """The environment a recorded run used (its run.json says sandbox), or else argv's."""
-    return Sandbox() if record.get("sandbox") else from_args(args)
+    return _sandbox() if record.get("sandbox") else from_args(args)
 
 
 def from_args(args: argparse.Namespace) -> Environment:
     """The one place argv picks the environment."""
-    if not getattr(args, "sandbox", False):
-        return Aws()
+    return _sandbox() if getattr(args, "sandbox", False) else Aws()
+
+
+def _sandbox() -> Sandbox:
     # The emulator's keys are all the sandbox uses: a profile of the user's (perhaps stale,
-    # perhaps SSO) is neither needed nor read, by this process or by the plays.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    # perhaps SSO) is neither needed nor read, by this process or by the plays, and the
+    # user's keys and session token never travel with the emulator's.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", *SECRET_ENV_VARS):
         os.environ.pop(name, None)
     return Sandbox()

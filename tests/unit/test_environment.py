@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,23 @@ def test_adapt_swaps_only_the_default_ami() -> None:
     assert Sandbox.adapt(build_settings({}, {})).ami.startswith("ami-")
     assert Sandbox.adapt(build_settings({}, {})).ssh_cidr == "127.0.0.1/32"
     assert Sandbox.adapt(build_settings({"ami": "ami-0123456789abcdef0"}, {})).ami == "ami-0123456789abcdef0"
+
+
+def test_the_sandbox_keeps_none_of_the_users_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's keys are all the sandbox uses: a user's session token (SSO, an assumed
+    role) went along with them to the emulator, which an IAM-enforcing emulator refused."""
+    users = {
+        "AWS_PROFILE": "dev",
+        "AWS_DEFAULT_PROFILE": "dev",
+        "AWS_ACCESS_KEY_ID": "AKIAUSERKEY",
+        "AWS_SECRET_ACCESS_KEY": "user-secret",
+        "AWS_SESSION_TOKEN": "user-token",
+        "AWS_SECURITY_TOKEN": "user-token",
+    }
+    for name, value in users.items():
+        monkeypatch.setenv(name, value)
+    environment.from_args(build_parser().parse_args(["status", "--sandbox"]))
+    assert [name for name in users if name in os.environ] == []
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "user-token")
+    environment.from_args(build_parser().parse_args(["status"]))
+    assert os.environ["AWS_SESSION_TOKEN"] == "user-token", "AWS's own route must keep the user's credentials"
