@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,27 @@ def julia_play_on_localhost(
 
 
 NOTHING = {"instances": [], "security_groups": [], "key_pairs": [], "launch_templates": []}
+
+
+def policy_actions() -> list[str]:
+    """Every action docs/iam-policy.json allows, sorted."""
+    policy = json.loads((ROOT / "docs" / "iam-policy.json").read_text(encoding="utf-8"))
+    statements = policy["Statement"]
+    return sorted({a for st in statements for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])})
+
+
+def iam_checks(url: str, *, on: bool) -> None:
+    """The emulator's IAM checks on (from its next request) or off; users made by enforce_iam stay."""
+    req = urllib.request.Request(
+        f"{url}/moto-api/reset-auth", data=b"0" if on else b"inf", method="POST", headers={"Content-Type": "text/plain"}
+    )
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+
+
+def actions_only(actions: list[str]) -> dict[str, object]:
+    """A policy allowing exactly `actions` on every resource (moto judges actions only)."""
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
 
 
 class Sandbox:

@@ -1,8 +1,10 @@
-"""Canary secrets through the CLI: a successful run, a failing run, a -vvv run and a
-full sandbox pipeline. Every file they leave under the runs directory, HOME (~/.ansible, the
-saved key), TMPDIR and the sandbox state (the emulator's log), and their captured
-stdout/stderr, are searched for the AWS secret key, the session token and the
-created private key's contents. The only allowed copy of the key is its own 0600 file.
+"""Canary secrets through the CLI: a successful run, a failing run and a -vvv run
+against the emulator. Every file they leave under the runs directory, HOME (~/.ansible,
+the saved key) and TMPDIR, and their captured stdout/stderr, are searched for the AWS
+secret key, the session token and the created private key's contents. The only allowed
+copy of the key is its own 0600 file. The full sandbox pipeline gets the same search
+over the README's journey (tests/integration/test_sandbox_journey.py), which shares
+its one converge with other proofs.
 """
 
 from __future__ import annotations
@@ -14,9 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from mocha_ansible import sandbox
-from mocha_ansible.emulator import stop_emulator
-from mocha_ansible.sandbox_doubles import mirrors
 from tests.helpers import ROOT, VENV_BIN
 
 SECRET = "CanarySecretKey0123456789abcdefGHIJKLMNOP"
@@ -59,8 +58,7 @@ def _cli(world: dict[str, object], *args: str) -> subprocess.CompletedProcess[st
     )  # fmt: skip
 
 
-@pytest.mark.heavy
-def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
+def test_no_secret_in_any_file_or_output(world) -> None:
     outputs = []
     ok = _cli(world, *LAUNCH, "--stages", "provision")
     assert ok.returncode == 0, ok.stdout[-3000:] + ok.stderr
@@ -71,14 +69,7 @@ def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
     assert loud.returncode == 0, loud.stdout[-3000:] + loud.stderr
     log = Path(loud.stdout.split("log: ")[-1].split()[0]).read_text()
     assert "ESTABLISH LOCAL CONNECTION" in log, "the -vvv run was not verbose: test is not testing"
-    try:
-        flags = mirrors.build(Path(world["sandbox"]).parent / "mirrors").flags()  # type: ignore[arg-type]
-        boxed = _cli(world, *LAUNCH, "--sandbox", "--deployment", "boxed", "--max-iter", "400", *flags)
-    finally:
-        sandbox.remove_containers("boxed", base=Path(world["sandbox"]))  # type: ignore[arg-type]
-        stop_emulator(Path(world["sandbox"]))  # type: ignore[arg-type]
-    assert boxed.returncode == 0, boxed.stdout[-3000:] + boxed.stderr
-    outputs += [ok, failing, loud, boxed]
+    outputs += [ok, failing, loud]
 
     key_file = Path(world["home"]) / ".ssh" / "mocha-ansible-default.pem"  # type: ignore[arg-type]
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -86,7 +77,7 @@ def test_no_secret_in_any_file_or_output(world, debian_image) -> None:
     assert len(key_body) > 40
 
     files = _files(world["runs"], world["home"], world["tmp"], world["sandbox"])  # type: ignore[arg-type]
-    assert any(p.name == "command" for p in files) and any(p.name == "emulator.log" for p in files)
+    assert any(p.name == "command" for p in files), "no runner artifacts were searched: the test is not testing"
     hits = []
     for path in files:
         data = path.read_bytes()
