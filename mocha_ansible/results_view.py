@@ -51,8 +51,13 @@ def show_run(run: results.RunSummary, json_mode: bool) -> None:
         if "results" in files:
             _say(f"    {results.training_summary(files['results'])}")
             if files["results"].get("snapshot_file"):
-                # mocha_cifar fetched the newest snapshot beside results.json (tasks/results.yml).
-                _say(f"    model: {run.path / 'hosts' / host / files['results']['snapshot_file']}")
+                # mocha_cifar fetched the snapshot taken at max_iter beside results.json
+                # (tasks/results.yml); runs before issue 30 item 4 name no iteration.
+                at = files["results"].get("snapshot_iteration")
+                _say(
+                    f"    model: {run.path / 'hosts' / host / files['results']['snapshot_file']}"
+                    + (f" (iteration {at})" if at is not None else "")
+                )
             objective = plot.curves(files["results"])["objective"][1]
             if objective:
                 mark = f" ({results.DOUBLE_SOURCE})" if results.from_double(files["results"]) else ""

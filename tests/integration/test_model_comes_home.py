@@ -1,8 +1,10 @@
-"""The trained model comes home (issue 23): mocha_cifar's results step fetches the newest snapshot beside
-results.json and names it there (snapshot: the path on the host, snapshot_file: the file beside results.json).
+"""The trained model comes home (issue 23): mocha_cifar's results step fetches the snapshot taken at
+max_iter beside results.json and names it there (snapshot: the path on the host, snapshot_file: the file
+beside results.json, snapshot_iteration: its iteration).
 
-Training is the TEST DOUBLE julia (mocha_ansible/sandbox_doubles/julia_mocha_stand_in), which writes
-snapshots/snapshot-<iter>.jld every 5000 iterations as cifar10.jl does."""
+Training is the TEST DOUBLE julia (mocha_ansible/sandbox_doubles/julia_mocha_stand_in), which runs the
+script's coffee breaks as Mocha's solve does: once at iteration 0 too, so cifar10.jl's every-5000 Snapshot
+writes snapshot-000000.jld, an untrained model, before training (issue 30 item 4)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import SANDBOX_DOUBLES, ansible_env, run_playbook
 
 STAND_IN = SANDBOX_DOUBLES / "julia_mocha_stand_in"
 
 
-def test_the_newest_snapshot_is_fetched_beside_results_json(tmp_path: Path):
+@pytest.mark.parametrize("max_iter", [400, 7000, 10000])
+def test_the_snapshot_at_max_iter_is_fetched_beside_results_json(tmp_path: Path, max_iter: int):
     home, facts, fetched = tmp_path / "home", tmp_path / "facts", tmp_path / "runs" / "hosts"
     (home / "logs").mkdir(parents=True)
     facts.mkdir()
@@ -30,7 +35,7 @@ def test_the_newest_snapshot_is_fetched_beside_results_json(tmp_path: Path):
         "mocha_cifar_julia": str(STAND_IN / "julia"), "mocha_cifar_home": str(home), "mocha_cifar_runner": [],
         "mocha_cifar_facts_dir": str(facts), "mocha_cifar_example": str(example), "mocha_cifar_cuda_on": False,
         "mocha_cifar_julia_minor": "0.5", "mocha_cifar_version": "v0.2.0", "mocha_cifar_wanted": "0.2.0",
-        "mocha_cifar_omp_threads": 1, "mocha_cifar_max_iter": 10000, "mocha_cifar_results_dir": str(fetched),
+        "mocha_cifar_omp_threads": 1, "mocha_cifar_max_iter": max_iter, "mocha_cifar_results_dir": str(fetched),
         "mocha_cifar_native_ext": False,
     }  # fmt: skip
     env = ansible_env(
@@ -39,7 +44,11 @@ def test_the_newest_snapshot_is_fetched_beside_results_json(tmp_path: Path):
     proc = run_playbook("tests/integration/playbooks/mocha_steps.yml", "-e", json.dumps(values), env=env)
     assert proc.returncode == 0, proc.stdout[-3000:]
 
+    # Mocha wrote the untrained model too; it is never the one that comes home.
+    assert (example / "snapshots" / "snapshot-000000.jld").read_text() == "stand-in snapshot at iteration 0\n"
     report = json.loads((fetched / "localhost" / "results.json").read_text())
-    assert report["snapshot"] == f"{example}/snapshots/snapshot-010000.jld"
-    assert report["snapshot_file"] == "snapshot-010000.jld"
-    assert (fetched / "localhost" / "snapshot-010000.jld").read_text() == "stand-in snapshot\n"
+    name = f"snapshot-{max_iter:06d}.jld"
+    assert report["snapshot"] == f"{example}/snapshots/{name}"
+    assert report["snapshot_file"] == name and report["snapshot_iteration"] == max_iter
+    assert [p.name for p in (fetched / "localhost").glob("*.jld")] == [name]
+    assert (fetched / "localhost" / name).read_text() == f"stand-in snapshot at iteration {max_iter}\n"

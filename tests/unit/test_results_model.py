@@ -15,9 +15,10 @@ def test_show_run_names_the_fetched_model(tmp_path: Path, capsys):
     report = {
         "backend": "cpu", "iterations": 1000, "max_iter": 1000, "objective": [],
         "snapshot": "/var/lib/mocha/x/snapshots/snapshot-001000.jld", "snapshot_file": "snapshot-001000.jld",
+        "snapshot_iteration": 1000,
     }  # fmt: skip
     (host / "results.json").write_text(json.dumps(report))
     [run] = results.list_runs(tmp_path)
 
     results_view.show_run(run, json_mode=False)
-    assert f"    model: {host / 'snapshot-001000.jld'}\n" in capsys.readouterr().out
+    assert f"    model: {host / 'snapshot-001000.jld'} (iteration 1000)\n" in capsys.readouterr().out

@@ -28,6 +28,8 @@ def test_results_json_holds_the_parsed_numbers_of_the_last_run(host):
 def test_max_iter_took_effect_and_fresh_run_cleared_the_snapshots(host):
     longer = host.file("/var/tmp/train-3000.log").content_string
     assert "TRAIN iter=003000" in longer and "TRAIN iter=003200" not in longer
+    # The converge's run to 2000 left the snapshot the role has Mocha take at max_iter.
+    assert "Loading existing model from snapshots/snapshot-002000.jld" in longer
     last = host.file("/var/lib/mocha/logs/train.log").content_string
     assert "Snapshot directory snapshots/ does not exist or is empty" in last
     assert "TRAIN iter=001000" in last and "TRAIN iter=001200" not in last
