@@ -379,3 +379,18 @@ def test_kernels_are_built_for_the_gpus_own_compute_capability(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (tmp_path / "nvcc.log").read_text().splitlines() == ["args=-ptx kernels.cu append=-arch=compute_90"]
+
+
+def test_a_failed_package_build_fails_the_play_though_julia_exits_0(tmp_path):
+    """Mocha's deps/build.jl runs $CXX (g++ unless set); here CXX=false fails it. Julia's Pkg
+    catches that, prints [ BUILD ERRORS ] and exits 0 (JuliaLang/julia#15045), as the stand-in
+    does: the role reads the log of its Pkg.build (after Pkg.clone, which builds nothing)."""
+    proc, _ = _steps(tmp_path, ["preflight.yml", "pkg.yml"], env_extra={"CXX": "false"},
+                     mocha_cifar_source=str(_mocha_repo(tmp_path)))  # fmt: skip
+    assert proc.returncode != 0, proc.stdout[-3000:]
+    log = tmp_path / "home" / "logs" / "pkg-build.log"
+    said = "mocha_cifar: pkg-build exited 0, but Julia's Pkg reported build errors for Mocha"
+    assert said in proc.stdout, proc.stdout[-3000:]
+    assert f"Whole log: {log}" in proc.stdout
+    assert "[ BUILD ERRORS ]" in log.read_text()
+    assert not (tmp_path / "home/.julia/v0.5/Mocha/deps/libmochaext.so").exists()
