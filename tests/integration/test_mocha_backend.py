@@ -242,14 +242,14 @@ def test_julia_04_uses_no_setprotocol_and_05_initialises_over_https(tmp_path):
                      mocha_cifar_version="v0.1.2")  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     calls = _calls(tmp_path / "a")
-    assert f"-e Pkg.clone(ARGS[1]) -- {source}" in calls
+    assert f'-e Pkg.clone(ARGS[1], "Mocha") -- {source}' in calls
     assert not [c for c in calls if "setprotocol" in c]
     proc, _ = _steps(tmp_path / "b", ["preflight.yml", "pkg.yml"], julia="0.6.4", mocha_cifar_source=str(source),
                      mocha_cifar_version="v0.3.1")  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
     calls = _calls(tmp_path / "b")
     init = calls.index('-e Pkg.setprotocol!("https"); Pkg.init()')
-    assert init < calls.index(f'-e Pkg.setprotocol!("https"); Pkg.clone(ARGS[1]) -- {source}')
+    assert init < calls.index(f'-e Pkg.setprotocol!("https"); Pkg.clone(ARGS[1], "Mocha") -- {source}')
     assert init < calls.index('-e print(Pkg.installed("Mocha"))')
 
 
@@ -394,3 +394,18 @@ def test_a_failed_package_build_fails_the_play_though_julia_exits_0(tmp_path):
     assert f"Whole log: {log}" in proc.stdout
     assert "[ BUILD ERRORS ]" in log.read_text()
     assert not (tmp_path / "home/.julia/v0.5/Mocha/deps/libmochaext.so").exists()
+
+
+def test_a_source_whose_last_component_is_not_mocha_still_clones_as_mocha(tmp_path):
+    """Pkg.clone(url) names the package from the URL's last component (base/pkg/entry.jl): the
+    sandbox's own mirror, .../mocha, would clone as "mocha", and Pkg.pin("Mocha", ...) then fails.
+    The role names the package: Pkg.clone(url, "Mocha")."""
+    source = tmp_path / "mirrors" / "mocha"
+    source.parent.mkdir()
+    subprocess.run([str(STAND_IN / "make_mocha_repo.sh"), str(source)], check=True)
+    proc, _ = _steps(tmp_path, ["preflight.yml", "pkg.yml"], mocha_cifar_source=str(source),
+                     mocha_cifar_version="v0.2.0")  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    depot = {p.name for p in (tmp_path / "home/.julia/v0.5").iterdir()}
+    assert "Mocha" in depot and "mocha" not in depot, depot
+    assert f'-e Pkg.setprotocol!("https"); Pkg.clone(ARGS[1], "Mocha") -- {source}' in _calls(tmp_path)

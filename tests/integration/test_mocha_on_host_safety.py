@@ -73,7 +73,7 @@ def test_a_source_url_reaches_julia_as_args_not_as_code(tmp_path):
     proc = _tasks("pkg.yml", home, mocha_cifar_source=str(source))
     assert proc.returncode == 0, proc.stdout[-3000:]
     calls = _calls(home)
-    assert f'-e Pkg.setprotocol!("https"); Pkg.clone(ARGS[1]) -- {source}' in calls  # Julia 0.5: over https
+    assert f'-e Pkg.setprotocol!("https"); Pkg.clone(ARGS[1], "Mocha") -- {source}' in calls  # Julia 0.5: over https
     assert '-e Pkg.pin("Mocha", VersionNumber(ARGS[1])) -- 0.2.0' in calls
     assert not [c for c in calls if "PWNED" in c.split(" -- ")[0]]  # never inside the code
     assert (home / ".julia" / "v0.5" / "Mocha" / "VERSION").exists()
