@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,30 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        raise ConfigError(f"{self.prog}: {message}", fix=f"{self.prog} --help")
+        # The CLI prefixes every error with "mocha-ansible: error:"; a subcommand's name stays.
+        where = self.prog.removeprefix("mocha-ansible").strip()
+        raise ConfigError(f"{where + ': ' if where else ''}{message}{self._guess(message)}", fix=f"{self.prog} --help")
+
+    def _guess(self, message: str) -> str:
+        """A "did you mean" for a misspelled subcommand or option, as regions and config keys get."""
+        if choice := re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message):
+            word, known = choice.group(1), [c.strip(" '") for c in choice.group(2).split(",")]
+        elif unknown := re.search(r"unrecognized arguments: (-\S+)", message):
+            word, known = unknown.group(1).split("=", 1)[0], sorted(self._option_strings())
+        else:
+            return ""
+        guess = difflib.get_close_matches(word, known, n=1)
+        return f" (did you mean {guess[0]!r}?)" if guess else ""
+
+    def _option_strings(self) -> set[str]:
+        """The options of this parser and of every subcommand under it."""
+        found: set[str] = set()
+        for action in self._actions:
+            found.update(s for s in action.option_strings if s.startswith("--"))
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    found |= sub._option_strings() if isinstance(sub, Parser) else set()
+        return found
 
 
 def region_arg(value: str) -> str:

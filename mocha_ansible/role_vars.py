@@ -57,6 +57,23 @@ def region_problem(value: Any) -> str | None:
     return None
 
 
+@cache
+def known_instance_types() -> frozenset[str]:
+    """Every instance type botocore's EC2 model names (its InstanceType enum)."""
+    from mocha_ansible.aws import botocore_session
+
+    shape = botocore_session().get_service_model("ec2").shape_for("InstanceType")
+    return frozenset(shape.enum)  # type: ignore[attr-defined]  # StringShape.enum
+
+
+def instance_type_problem(value: str) -> str | None:
+    """Why a well-formed instance type names nothing EC2 has, or None (botocore's list)."""
+    if value in known_instance_types():
+        return None
+    guess = difflib.get_close_matches(value, sorted(known_instance_types()), n=1)
+    return "names no EC2 instance type botocore knows" + (f" (did you mean {guess[0]!r}?)" if guess else "")
+
+
 def cidr_problem(value: str, open_world: bool) -> str:
     """ec2_gpu's own CIDR check (its filter plugin), '' when it passes."""
     check = role_python("ec2_gpu", "filter_plugins/ec2_gpu_cidr.py").ec2_gpu_cidr_problem

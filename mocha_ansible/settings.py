@@ -17,6 +17,7 @@ from mocha_ansible.project import role_yaml
 from mocha_ansible.role_vars import (
     ROLE_PREFIXES,
     cidr_problem,
+    instance_type_problem,
     matches_role_pattern,
     region_problem,
     truthy,
@@ -237,6 +238,15 @@ class Settings(BaseModel):
         name = str(info.field_name)
         if not _setting_matches(name, v):
             raise ValueError(_PATTERN_PROBLEMS[name] + (url_hint(v) if name in _URL_SETTINGS else ""))
+        return v
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type(cls, v: str) -> str:
+        """After the role's pattern (above): a name EC2 has, or a guess at the one meant."""
+        problem = instance_type_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     @field_validator("ami")

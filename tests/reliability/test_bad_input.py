@@ -92,6 +92,9 @@ FLAG_CASES = [
     (["--julia-version", "v0.5.0 "], "julia_version", "v0.5.0"),
     # issue 14.7: empty, whitespace, the wrong family, and valid syntax that names nothing
     (["--instance-type", "t2.micro"], "instance_type", "--no-cuda"),
+    # issue 34.8: a typo of a real type, and a well-formed name EC2 does not have
+    (["--instance-type", "g4dn.xlarg"], "instance_type", "did you mean 'g4dn.xlarge'"),
+    (["--instance-type", "g9x.xlarge"], "instance_type", "names no EC2 instance type"),
     (["--instance-type", "m5.large", "--stages", "provision"], "instance_type", "a type from"),
     (["--region", " "], "region", "AWS region"),
     (["--region", "us-east-9"], "region", "names no AWS region"),

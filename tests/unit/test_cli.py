@@ -64,6 +64,25 @@ def test_unknown_flag_is_a_one_line_usage_error(capsys):
     assert len(err) == 1 and "unrecognized arguments: --regoin" in err[0]
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["provison"], "invalid choice: 'provison'"),
+        (["provision", "--instace-type", "g4dn.xlarge"], "unrecognized arguments: --instace-type"),
+        (["teardown", "--deployement", "x"], "unrecognized arguments: --deployement"),
+    ],
+)
+def test_a_misspelled_subcommand_or_flag_gets_a_guess_and_one_prefix(capsys, argv, said):
+    """issue 34 items 8 and 9: "did you mean", as regions and config keys already get, and
+    "mocha-ansible: error:" once, not "mocha-ansible: error: mocha-ansible: ..."."""
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    guess = {"provison": "provision", "--instace-type": "--instance-type", "--deployement": "--deployment"}
+    wrong = next(a for a in argv if a in guess)
+    assert said in line and f"(did you mean {guess[wrong]!r}?)" in line, line
+    assert line.count("mocha-ansible:") == 1, line
+
+
 def test_no_subcommand_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "provision" in capsys.readouterr().out
