@@ -20,6 +20,10 @@ EXPECTED = (
     # The trained-model summary, labelled as the stand-in's (results latest).
     "TEST DOUBLE, not a training result: backend cpu-native; 10000/10000 iterations",
     "Teardown complete",
+    # The hints name the program as it runs from here: .ci/run, like the README, has no
+    # .venv/bin on PATH (issue 34 item 4).
+    "Tear down with: .venv/bin/mocha-ansible teardown --sandbox --deployment default",
+    "  .venv/bin/mocha-ansible provision --sandbox --down",
 )
 
 

@@ -17,6 +17,7 @@ from mocha_ansible import aws, host_logs, lifecycle, results, results_view, ssh_
 from mocha_ansible.config import default_values
 from mocha_ansible.environment import Environment, for_run
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
+from mocha_ansible.invocation import command
 from mocha_ansible.progress import make_progress
 from mocha_ansible.provision import confirm_on_tty
 from mocha_ansible.runner import Cancel
@@ -54,7 +55,7 @@ def cmd_bake(args: argparse.Namespace, env: Environment) -> int:
     if versions is None:
         raise PreflightRefused(
             f"bake: no successful provision of deployment {args.deployment!r} with training results under {root}",
-            fix=f"mocha-ansible provision --deployment {args.deployment}",
+            fix=command("provision", "--deployment", args.deployment),
         )
     name, tags = lifecycle.bake_label(args.deployment, versions)
     run_dir = results.new_run_dir(root)
@@ -136,7 +137,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     if not live:
         raise PreflightRefused(
             f"{state}: no instance of deployment {args.deployment!r} (owner {owner}) in {', '.join(regions)}",
-            fix="mocha-ansible status --all-owners",
+            fix=command("status", "--all-owners"),
         )
     spot = [i.instance_id for i in live if i.spot]
     if state == "stopped" and spot:
@@ -145,7 +146,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
         raise ConfigError(
             f"stop: deployment {args.deployment!r} runs one-time spot instance(s) {', '.join(spot)}, "
             "which EC2 cannot stop (accepted: on-demand instances)",
-            fix=f"mocha-ansible teardown --deployment {args.deployment}",
+            fix=command("teardown", "--deployment", args.deployment),
         )
     plans = [lifecycle.Rearm(i, kept="stopped") for i in live]
     if state == "running":

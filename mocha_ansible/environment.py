@@ -18,6 +18,7 @@ from mocha_ansible import emulator, sandbox
 from mocha_ansible.config import default_values
 from mocha_ansible.credentials import SECRET_ENV_VARS
 from mocha_ansible.errors import ConfigError, ExitCode
+from mocha_ansible.invocation import command
 from mocha_ansible.settings import ROLE_VARS, Settings
 
 FLAG = "--sandbox"
@@ -53,6 +54,7 @@ class Environment(Protocol):
     def notes(self, settings: Settings) -> list[str]: ...
     def run_facts(self) -> dict[str, Any]: ...
     def teardown_command(self, deployment: str) -> str: ...
+    def next_steps(self, deployment: str) -> list[tuple[str, str]]: ...
     def containers(self, deployment: str | None) -> list[str]: ...
     def after_stop(self, deployment: str) -> None: ...
     def after_teardown(self, deployment: str | None) -> list[str]: ...
@@ -101,7 +103,15 @@ class Aws:
         return {"sandbox": False}
 
     def teardown_command(self, deployment: str) -> str:
-        return f"mocha-ansible teardown --deployment {deployment}"
+        return command("teardown", "--deployment", deployment)
+
+    def next_steps(self, deployment: str) -> list[tuple[str, str]]:
+        """(command, what it is for) after a run that kept its instances."""
+        return [
+            (command("results", "latest"), "what it trained; --plot draws the curves"),
+            (command("status"), "the instances, their cost so far and their guard"),
+            (self.teardown_command(deployment), "remove them all; billing stops"),
+        ]
 
     def containers(self, deployment: str | None) -> list[str]:
         return []
@@ -218,7 +228,16 @@ class Sandbox:
         return {"sandbox": True}
 
     def teardown_command(self, deployment: str) -> str:
-        return f"mocha-ansible teardown {FLAG} --deployment {deployment}"
+        return command("teardown", FLAG, "--deployment", deployment)
+
+    def next_steps(self, deployment: str) -> list[tuple[str, str]]:
+        """(command, what it is for) after a run that kept its instances."""
+        return [
+            (command("results", "latest"), "what it trained; --plot draws the curves"),
+            (command("status", FLAG), "the instances (containers here)"),
+            (self.teardown_command(deployment), "remove them"),
+            (command("provision", FLAG, "--down"), "then the sandbox itself: the emulator and its state"),
+        ]
 
     def containers(self, deployment: str | None) -> list[str]:
         return sandbox.containers(deployment)

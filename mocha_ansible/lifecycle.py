@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from mocha_ansible import aws, results
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import PreflightRefused
+from mocha_ansible.invocation import command
 from mocha_ansible.progress import Progress
 from mocha_ansible.project import playbook, role_yaml
 from mocha_ansible.role_vars import matches_role_pattern
@@ -188,7 +189,7 @@ def rearm_plan(instances: list[aws.Instance], max_hours: float | None, now: date
                     f"start: {inst.instance_id} was launched without tags in instance metadata, so its cost guard "
                     f"cannot see a new deadline, and its deadline {_iso(inst.expires)} has passed: the guard would "
                     "power it off, and terminate it, 30 s after boot",
-                    fix=f"mocha-ansible teardown --deployment {inst.deployment}, then provision again",
+                    fix=command("teardown", "--deployment", inst.deployment) + ", then provision again",
                 )
             plans.append(Rearm(inst, kept="its guard cannot read tags (launched without them in metadata): not moved"))
         else:
@@ -205,7 +206,7 @@ def _tagged_hours(inst: aws.Instance) -> float:
         raise PreflightRefused(
             f"start: {inst.instance_id}'s {TAG_MAX_HOURS} tag is {raw!r}, not max_hours that provision accepts "
             f"({accepted_text('max_hours')}), so start cannot re-arm its cost guard from it",
-            fix="mocha-ansible start --max-hours H",
+            fix=command("start", "--max-hours", "H"),
         ) from None
 
 
@@ -268,7 +269,7 @@ def converged_versions(runs_root: Path, deployment: str) -> dict[str, str] | Non
                     if problem := _version_problem(key, value):
                         raise PreflightRefused(
                             f"bake: {run.path / 'hosts' / host / 'results.json'} gives {key} {value!r}, {problem}",
-                            fix=f"mocha-ansible provision --deployment {deployment}, so its host reports again",
+                            fix=command("provision", "--deployment", deployment) + ", so its host reports again",
                         )
                 return {key: str(value) for key, value in versions.items()}
     return None

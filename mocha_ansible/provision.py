@@ -20,6 +20,7 @@ from mocha_ansible import aws, endpoint, lifecycle, results
 from mocha_ansible.cost import cost_so_far
 from mocha_ansible.environment import FLAG, Aws, Environment
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
+from mocha_ansible.invocation import command
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
 from mocha_ansible.preflight import Plan, enforce, judge_route, run_preflight
 from mocha_ansible.progress import Timeline, make_progress
@@ -160,7 +161,7 @@ class Provision:
         if image is None:
             raise PreflightRefused(
                 f"provision: --ami-from-bake found no baked AMI in {self.settings.region}",
-                fix="converge once, then `mocha-ansible bake`",
+                fix=f"converge once, then `{command('bake')}`",
             )
         self.settings = self.settings.model_copy(update={"ami": image["id"]})
         self.say(f"Launching from baked AMI {image['id']} ({image['name']})")
@@ -298,6 +299,11 @@ class Provision:
                 expires = inst.expires.astimezone(UTC).isoformat(timespec="minutes") if inst.expires else "never"
                 self.say(f"Kept: {inst.instance_id} ({inst.state}) auto-terminates at {expires}")
             self.say(f"Tear down with: {self._teardown_command()}")
+            steps = self.env.next_steps(s.deployment)
+            width = max(len(cmd) for cmd, _ in steps)
+            self.say("Next steps:")
+            for cmd, why in steps:
+                self.say(f"  {cmd:<{width}}  # {why}")
             return True
         if s.after == "stop":
             ok = lifecycle.power(

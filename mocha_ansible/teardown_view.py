@@ -13,9 +13,11 @@ from typing import Any
 
 from mocha_ansible import aws
 from mocha_ansible.errors import ExitCode
+from mocha_ansible.invocation import command
 from mocha_ansible.lifecycle import TeardownResult
 from mocha_ansible.terminal_text import printable
 
+# --json's kept_amis_fix: the command by its name, stable for scripts (the text shows it as run here).
 AMIS_FIX = "mocha-ansible teardown --amis"
 
 
@@ -68,7 +70,7 @@ def kept_amis(before: Sequence[aws.Footprint], amis: bool) -> str | None:
         return None
     return (
         f"kept {kept} baked AMI(s), whose EBS snapshots keep billing; run this teardown again"
-        f" with --amis ({AMIS_FIX}) to deregister them and delete their snapshots"
+        f" with --amis ({command('teardown', '--amis')}) to deregister them and delete their snapshots"
     )
 
 

@@ -18,6 +18,8 @@ GOOD = "\n".join(
         *(f"[{s}] ok in 1.0s, changed=0" for s in STAGES),
         "TEST DOUBLE, not a training result: backend cpu-native; 10000/10000 iterations",
         "Teardown complete",
+        "Tear down with: .venv/bin/mocha-ansible teardown --sandbox --deployment default",
+        "  .venv/bin/mocha-ansible provision --sandbox --down            # then the sandbox itself",
     ]
 )
 

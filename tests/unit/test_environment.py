@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,11 @@ from tests.helpers import ROOT
 
 # The modules that once asked "is this the sandbox?" and now ask the Environment.
 _CALLERS = ("cli", "commands", "provision", "lifecycle", "preflight", "pipeline", "ssh_config")
+
+
+def _venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hints say `mocha-ansible` when PATH finds it (tests/unit/test_invocation.py has the rest)."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,8 @@ def test_only_the_environment_reaches_the_sandbox() -> None:
     assert offenders == []
 
 
-def test_aws_adds_nothing_to_the_run(tmp_path: Path) -> None:
+def test_aws_adds_nothing_to_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _venv_on_path(monkeypatch)
     settings = build_settings({}, {})
     job = build_job(settings, tmp_path, False)
     assert job.playbook.name == "site.yml"
@@ -68,6 +75,7 @@ def test_aws_adds_nothing_to_the_run(tmp_path: Path) -> None:
 def test_the_sandbox_overrides_roles_but_not_the_users_own_extra_vars(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _venv_on_path(monkeypatch)
     monkeypatch.setenv("MOCHA_ANSIBLE_SANDBOX_DIR", str(tmp_path / "state"))
     mocha = tmp_path / "Mocha.jl"
     mocha.mkdir()
