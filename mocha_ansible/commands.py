@@ -200,7 +200,7 @@ def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
         raise ConfigError("logs: --follow and --json exclude each other; accepted: one of them")
     root = results.runs_root(args.runs_dir)
     runs = [r for r in results.list_runs(root) if r.record.get("command") == "provision"]
-    run = results_view.choose(runs, [args.run or "latest"], root)[0] if args.run or runs else None
+    run = results_view.choose(runs, [args.run or "latest"], root, latest_trained=False)[0] if args.run or runs else None
     env = for_run(args, run.record if run is not None else {})
     role_vars = host_logs.run_vars(run)
     deployment = args.deployment or (run and role_vars.get("ec2_gpu_deployment")) or None

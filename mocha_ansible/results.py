@@ -116,6 +116,11 @@ def host_reports(run_dir: Path) -> dict[str, dict[str, Any]]:
     return reports
 
 
+def trained(run_dir: Path) -> bool:
+    """Whether a host of the run brought training results home (mocha_cifar's results.json)."""
+    return any("results" in files for files in host_reports(run_dir).values())
+
+
 # mocha_cifar's results.json names where its numbers come from (the role's log parser).
 DOUBLE_SOURCE = "test-double"
 DOUBLE_LABEL = "TEST DOUBLE, not a training result"

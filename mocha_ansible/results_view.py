@@ -17,20 +17,35 @@ def _say(text: str) -> None:
 
 def print_runs(runs: list[results.RunSummary], root: Path, json_mode: bool) -> None:
     if json_mode:
-        listing = [{"run_id": r.run_id, "status": r.status, "command": r.record.get("command")} for r in runs]
+        listing = [
+            {
+                "run_id": r.run_id,
+                "status": r.status,
+                "command": r.record.get("command"),
+                "trained": results.trained(r.path),
+            }
+            for r in runs
+        ]
         print(json.dumps({"type": "runs", "root": str(root), "runs": listing}))
     elif not runs:
         print(f"No runs under {root}.")
     else:
         for r in runs:
-            _say(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-')}")
+            what = "trained" if results.trained(r.path) else "no training results"
+            _say(f"{r.run_id}  {r.status:<11} {r.record.get('command', '-'):<10} {what}")
 
 
-def choose(runs: list[results.RunSummary], wanted: list[str], root: Path) -> list[results.RunSummary]:
-    """The runs named by id (or `latest`), in the order asked; an unknown one is bad input."""
+def choose(
+    runs: list[results.RunSummary], wanted: list[str], root: Path, *, latest_trained: bool = True
+) -> list[results.RunSummary]:
+    """The runs named by id, in the order asked; an unknown one is bad input. `latest` is the
+    newest run that brought training results home (a teardown's run has none), or the newest
+    run when none did or `latest_trained` is off."""
+    trained = [r for r in runs if results.trained(r.path)] if latest_trained else []
+    newest = (trained or runs)[-1:]
     chosen = []
     for name in wanted:
-        match = [r for r in runs if r.run_id == name or (name == "latest" and r is runs[-1])]
+        match = newest if name == "latest" else [r for r in runs if r.run_id == name]
         if not match:
             known = ", ".join(r.run_id for r in runs[-5:]) or "none"
             raise ConfigError(f"results: no run {name!r} under {root}; accepted: latest or a run id ({known})")
