@@ -286,7 +286,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return ExitCode.BAD_INPUT
-        return int(args.func(args, environment.from_args(args)))
+        env = environment.from_args(args)
+        try:
+            return int(args.func(args, env))
+        finally:
+            # Only a provision that is not --check creates what an emulator must keep.
+            env.release(keep=args.command == "provision" and not args.check and not args.down)
     except MochaAnsibleError as exc:
         print(f"mocha-ansible: error: {exc}", file=sys.stderr)
         return int(exc.exit_code)

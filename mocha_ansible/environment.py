@@ -45,6 +45,7 @@ class Environment(Protocol):
     prepare_stage: str | None  # the progress stage that prepare() runs in, if it has one
 
     def connect(self) -> None: ...
+    def release(self, keep: bool) -> None: ...
     def validate(self, settings: Settings) -> None: ...
     def down(self, json_mode: bool = False) -> int: ...
     def prepare(self, settings: Settings, check: bool) -> Settings: ...
@@ -74,6 +75,9 @@ class Aws:
     plan_note = ""
     cost_note = ""
     prepare_stage: str | None = None
+
+    def release(self, keep: bool) -> None:
+        """Nothing was started."""
 
     def connect(self) -> None:
         """Nothing to start: boto3 finds credentials and endpoint itself."""
@@ -146,10 +150,18 @@ class Sandbox:
     def __init__(self, image: str = "") -> None:
         self.image = image  # the containers' image, once prepared
         self.host_gcc: str | None = None  # known once prepare() has chosen the image's release
+        self.started_emulator = False  # this command started the emulator (none was running)
 
     def connect(self) -> None:
+        self.started_emulator = self.started_emulator or emulator.running_emulator() is None
         emu = emulator.start_emulator()
         os.environ.update(emu.env())
+
+    def release(self, keep: bool) -> None:
+        """After the command: an emulator it started for itself goes, unless it holds what the
+        command created (`keep`); a command that found nothing running leaves nothing running."""
+        if self.started_emulator and not keep:
+            emulator.stop_emulator()
 
     def validate(self, settings: Settings) -> None:
         if settings.target is not None:
@@ -208,6 +220,7 @@ class Sandbox:
             return f"  {label}: {value} ({kind})"
 
         tarball = f"julia_build_{settings.julia_from.replace('-', '_')}_url"
+        started, down = self.started_emulator, command("provision", FLAG, "--down")
         return [
             "SANDBOX: no AWS account and no GPU are used.",
             f"  AWS: the embedded emulator at {os.environ.get('AWS_ENDPOINT_URL', '?')} ran the real ec2_gpu role;",
@@ -222,6 +235,7 @@ class Sandbox:
             source("CIFAR-10", "dataset_url"),
             "  On AWS instead: a real GPU instance, billed by the hour; SSH to its public address after the wait",
             "  for port 22; the AMI's own OS and compiler; the NVIDIA driver and CUDA checked and required.",
+            *([f"  This run started the emulator; it runs on for the next commands until {down}."] if started else []),
         ]
 
     def run_facts(self) -> dict[str, Any]:
