@@ -66,7 +66,8 @@ def test_sandbox_check_starts_its_own_emulator(tmp_path):
         plan = json.loads(next(ln for ln in proc.stdout.splitlines() if '"plan"' in ln))
         assert {c["name"]: c["status"] for c in plan["checks"]}["credentials"] == "ok"
         assert "Julia v0.6.4 by binary" in plan["route"]["line"]
-        assert running_emulator(tmp_path / "sandbox") is not None
+        # It started one for itself and, having created nothing, stopped it (issue 34 item 7).
+        assert running_emulator(tmp_path / "sandbox") is None
         # A source build of Julia 0.6 cannot use the sandbox image's GCC 12: refused up front.
         checksum = "julia_build_source_full_checksum=sha256:" + "ab" * 32
         refused = _cli("provision", "--sandbox", "--check", "--julia-from", "source-full", "-e", checksum, env=env)
