@@ -16,6 +16,16 @@ and each rule does only what EC2 does, citing where that is stated:
   size >= 75GB" (the text, its double space included, as users report it: scylladb/scylladb#6999,
   openshift/origin-ci-tool#153, AviatrixSystems/terraform-modules#105; status 400:
   NVIDIA/ngc-examples#3). moto accepts any size.
+- RunInstances from a launch template whose InstanceMarketOptions say spot, with none in the
+  request, makes a spot instance (InstanceLifecycle "spot"): EC2 takes the options from the
+  template (API reference, RunInstances and RequestLaunchTemplateData.InstanceMarketOptions).
+  moto reads them from the request alone (moto/ec2/models/instances.py, add_instances), so a
+  template-launched spot instance looked on-demand.
+- StopInstances refuses a spot instance of a one-time request: UnsupportedOperation, "You can't
+  stop the Spot Instance '<id>' because it is associated with a one-time Spot Instance request.
+  You can only stop Spot Instances associated with persistent Spot Instance requests." (EC2 User
+  Guide, "Stop a Spot Instance"; the reply as seen in gitlab-org/gitlab-runner#28865). Every spot
+  instance this project launches is one-time (ec2_gpu's spot.yml); moto stops any instance.
 """
 
 from __future__ import annotations
@@ -49,6 +59,28 @@ def refusal(mapping: dict[str, Any], image: Any, backend: Any) -> str | None:
     return f"Volume of size {size}GB is smaller than  snapshot '{snapshot.id}', expect size >= {needed}GB"
 
 
+def template_market(response: Any) -> None:
+    """A RunInstances request takes its launch template's spot market options when it names none."""
+    template = response._get_param("LaunchTemplate")
+    if response._get_param("InstanceMarketOptions.MarketType") or not template:
+        return
+    data = response.ec2_backend._get_template_from_args(template).data
+    if (data.get("InstanceMarketOptions") or {}).get("MarketType") == "spot":
+        response.params["InstanceMarketOptions"] = {"MarketType": "spot"}
+
+
+def spot_stop_refusal(response: Any) -> str | None:
+    """EC2's message for a StopInstances that names a one-time spot instance, or None."""
+    for instance in response.ec2_backend.get_multi_instances_by_id(response._get_param("InstanceIds", [])):
+        if instance.lifecycle == "spot":
+            return (
+                f"You can't stop the Spot Instance '{instance.id}' because it is associated with a one-time"
+                " Spot Instance request. You can only stop Spot Instances associated with persistent Spot"
+                " Instance requests."
+            )
+    return None
+
+
 def install() -> None:
     """Add the rules to this process's moto (once); the server started afterwards serves them."""
     if _INSTALLED:
@@ -61,6 +93,9 @@ def install() -> None:
     class InvalidBlockDeviceMapping(ServiceException):
         code = "InvalidBlockDeviceMapping"
 
+    class UnsupportedOperation(ServiceException):
+        code = "UnsupportedOperation"
+
     # Patched in place, so typed loosely: the server dispatches to these classes' attributes.
     Ami: Any = ami_models.Ami
     AmisResponse: Any = ami_responses.AmisResponse
@@ -68,6 +103,7 @@ def install() -> None:
     moto_mappings = Ami.block_device_mappings.fget
     moto_register = AmisResponse.register_image
     moto_run = InstanceResponse.run_instances
+    moto_stop = InstanceResponse.stop_instances
 
     def block_device_mappings(image: Any) -> list[dict[str, Any]]:
         mappings: list[dict[str, Any]] = moto_mappings(image)
@@ -88,7 +124,14 @@ def install() -> None:
                 image.mocha_root_gib = int(ebs.get("VolumeSize") or image.ebs_snapshot.volume.size)
         return result
 
+    def stop_instances(response: Any) -> Any:
+        message = spot_stop_refusal(response)
+        if message is not None:
+            raise UnsupportedOperation(message)
+        return moto_stop(response)
+
     def run_instances(response: Any) -> Any:
+        template_market(response)
         if not response._get_param("DryRun"):
             image_id = response._get_param("ImageId")
             images = response.ec2_backend.describe_images(ami_ids=[image_id]) if image_id else []
@@ -101,6 +144,7 @@ def install() -> None:
     Ami.block_device_mappings = property(block_device_mappings)
     AmisResponse.register_image = register_image
     InstanceResponse.run_instances = run_instances
+    InstanceResponse.stop_instances = stop_instances
     _INSTALLED.append(True)
 
 

@@ -56,7 +56,6 @@ class Fault:
     region: str | None = None  # only calls to this region
     times: int = -1  # how many calls fail; -1 means all of them
     message: str = "injected by tests/doubles/faulty_emulator.py"
-    as_ec2: bool = False  # the message is EC2's own text, not the injected marker
 
 
 @dataclass
@@ -116,46 +115,6 @@ class FaultyEmulator:
                 return fault
         return None
 
-    def _apply_template_market(self, response: BaseResponse) -> None:
-        """A launch template's spot market options make a spot instance, as on EC2.
-
-        EC2 takes InstanceMarketOptions from the template when the request has none, and the
-        instance then reports InstanceLifecycle "spot" (API reference, RunInstances and
-        RequestLaunchTemplateData.InstanceMarketOptions). moto reads them from the request
-        alone (moto/ec2/models/instances.py, add_instances: `if kwargs.get("instance_market_options")`),
-        so a template-launched spot instance looked on-demand and could be stopped.
-        """
-        if response._get_param("InstanceMarketOptions.MarketType"):
-            return
-        # EC2's responses parse their parameters into nested dicts (moto/ec2/responses/__init__.py).
-        template = response._get_param("LaunchTemplate")
-        if not template:
-            return
-        data = response.ec2_backend._get_template_from_args(template).data  # type: ignore[attr-defined]
-        if (data.get("InstanceMarketOptions") or {}).get("MarketType") == "spot":
-            response.params["InstanceMarketOptions"] = {"MarketType": "spot"}
-
-    def _refuse_spot_stop(self, response: BaseResponse) -> Fault | None:
-        """EC2 cannot stop a spot instance of a one-time request: UnsupportedOperation.
-
-        Only spot instances of persistent requests can be stopped (EC2 User Guide, "Stop
-        a Spot Instance"; the reply seen in gitlab-org/gitlab-runner#28865: "You can't stop
-        the Spot Instance '<id>' because it is associated with a one-time Spot Instance
-        request. You can only stop Spot Instances associated with persistent Spot Instance
-        requests."). Every spot instance this project launches is one-time (ec2_gpu's
-        spot.yml). moto stops any instance.
-        """
-        backend = response.ec2_backend  # type: ignore[attr-defined]
-        for instance in backend.get_multi_instances_by_id(response._get_param("InstanceIds", [])):
-            if instance.lifecycle == "spot":
-                return Fault(
-                    "StopInstances", "UnsupportedOperation", as_ec2=True,
-                    message=f"You can't stop the Spot Instance '{instance.id}' because it is associated with a "
-                    "one-time Spot Instance request. You can only stop Spot Instances associated with persistent "
-                    "Spot Instance requests.",
-                )  # fmt: skip
-        return None
-
     def start(self) -> FaultyEmulator:
         original = BaseResponse.call_action
         emulator = self
@@ -168,15 +127,12 @@ class FaultyEmulator:
                 emulator.calls[f"{service}:{action}"] += 1
                 if zone:
                     emulator.launches[zone] += 1
-            if action == "RunInstances":
-                emulator._apply_template_market(response)
-            fault = emulator._refuse_spot_stop(response) if action == "StopInstances" else None
-            fault = fault or emulator._fault_for(action, response)
+            fault = emulator._fault_for(action, response)
             if fault is None:
                 return original(response)
 
             def fail() -> Any:
-                raise InjectedFault(fault.code, fault.message if fault.as_ec2 else f"{fault.message} ({fault.code})")
+                raise InjectedFault(fault.code, f"{fault.message} ({fault.code})")
 
             # call_action turns a ServiceException from the action into an AWS error reply,
             # with moto's status for a client error; a server error gets EC2's 500.
@@ -187,7 +143,8 @@ class FaultyEmulator:
             return status, headers, body
 
         BaseResponse.call_action = call_action  # type: ignore[method-assign]
-        # The EC2 rules moto lacks, as the sandbox's emulator has them.
+        # The EC2 rules moto lacks (volumes and snapshots, spot market and stop), as the
+        # sandbox's emulator has them.
         emulator_ec2.install()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

@@ -173,9 +173,12 @@ def test_a_zone_whose_spot_price_is_above_the_maximum_fails_over(faulty_aws, tmp
     assert [g["GroupId"] for g in inst["SecurityGroups"]] == [group["GroupId"]]
 
 
-def test_the_ec2_double_refuses_to_stop_a_one_time_spot_instance(faulty_aws, tmp_path):
+@pytest.mark.parametrize("double", ["aws", "faulty_aws"])
+def test_the_ec2_double_refuses_to_stop_a_one_time_spot_instance(request, tmp_path, double):
     """The role launches spot through a template; EC2 then reports a spot instance and will not
-    stop it (the role's preflight and the CLI refuse first: test_stop_start)."""
+    stop it (the role's preflight and the CLI refuse first: test_stop_start). Both the sandbox's
+    emulator (aws) and the tests' fault-injecting one carry the rule (mocha_ansible/emulator_ec2.py)."""
+    request.getfixturevalue(double)
     assert _play(tmp_path, "provision.yml", "spot", **_vars(tmp_path, ec2_gpu_spot=True)).ok
     ec2 = boto3.client("ec2", region_name="us-east-1")
     [inst] = _instances(ec2)
