@@ -321,7 +321,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _across_fields(self) -> Settings:
-        problem = cross_field_problem(self)
+        problem = cross_field_problem(self, accepted_text)
         if problem:
             raise ValueError(problem)
         return self

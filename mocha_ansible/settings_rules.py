@@ -4,7 +4,8 @@ and what is accepted, or nothing."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from mocha_ansible.project import role_yaml
 from mocha_ansible.role_vars import (
@@ -16,8 +17,44 @@ from mocha_ansible.role_vars import (
     truthy,
 )
 
-if TYPE_CHECKING:
-    from mocha_ansible.settings import Settings
+
+class CrossFields(Protocol):
+    """What the cross-field rules read of the settings (mocha_ansible.settings.Settings has it),
+    read-only."""
+
+    @property
+    def instance_type(self) -> str: ...
+
+    @property
+    def cuda(self) -> bool | None: ...
+
+    @property
+    def target(self) -> str | None: ...
+
+    @property
+    def stages(self) -> tuple[str, ...]: ...
+
+    @property
+    def extra_vars(self) -> dict[str, Any]: ...
+
+    @property
+    def ssh_cidr(self) -> str: ...
+
+    @property
+    def julia_version(self) -> str: ...
+
+    @property
+    def ssh_key(self) -> str | None: ...
+
+    @property
+    def after(self) -> str: ...
+
+    @property
+    def spot(self) -> bool: ...
+
+    @property
+    def wants_gpu(self) -> bool: ...
+
 
 # \Z, not $: $ also matches before a trailing newline.
 _TAG_CHARS_RE = re.compile(r"^[\w .:/=+\-@]*\Z")
@@ -55,8 +92,8 @@ def extra_vars_problem(extra: dict[str, Any], role_vars: dict[str, str]) -> str 
     return None
 
 
-def cross_field_problem(s: Settings) -> str | None:
-    """Why these settings cannot go together, or None."""
+def cross_field_problem(s: CrossFields, accepted_text: Callable[[str], str]) -> str | None:
+    """Why these settings cannot go together, or None; `accepted_text(field)` says what a field accepts."""
     family = s.instance_type.split(".", 1)[0]
     gpu_families = instance_type_facts()["ec2_gpu_gpu_families"]
     if s.cuda is True and s.target is None and family not in gpu_families:
@@ -73,9 +110,6 @@ def cross_field_problem(s: Settings) -> str | None:
     open_world = truthy(s.extra_vars.get("ec2_gpu_ssh_open_world", False))
     wide = cidr_problem(s.ssh_cidr, open_world)
     if wide:
-        # Imported here: settings.py imports this module while it loads.
-        from mocha_ansible.settings import accepted_text
-
         return f"ssh_cidr={s.ssh_cidr} {wide} [field: ssh_cidr; accepted: {accepted_text('ssh_cidr')}]"
     minor = julia_minor(s.julia_version)
     compat = role_yaml("mocha_cifar", "vars/mocha_compat.yml")["mocha_cifar_compat"]
