@@ -18,7 +18,7 @@ from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.errors import ConfigError, PreflightRefused
 from mocha_ansible.project import role_python, role_yaml
 from mocha_ansible.role_vars import instance_type_facts, role_defaults, truthy
-from mocha_ansible.route import Link, Route
+from mocha_ansible.route_model import Link, Route
 from mocha_ansible.settings import Settings
 
 # A check has a route link's shape (name, status "ok"/"warn"/"fail", detail, fix): the

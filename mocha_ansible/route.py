@@ -9,44 +9,13 @@ exits 2 naming the link and its fix, before any AWS call.
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from mocha_ansible.project import role_python, role_yaml
 from mocha_ansible.role_vars import instance_type_facts, julia_minor, truthy
+from mocha_ansible.route_compiler import CompilerLinks
+from mocha_ansible.route_model import Route, major
 from mocha_ansible.settings import Settings
-
-
-@dataclass
-class Link:
-    name: str
-    status: str  # "ok", "warn" or "fail"
-    detail: str
-    fix: str | None = None
-
-
-@dataclass
-class Route:
-    links: list[Link] = field(default_factory=list)
-    parts: list[str] = field(default_factory=list)
-    backend: str = "unknown"
-    hours: float | None = None
-
-    @property
-    def broken(self) -> list[Link]:
-        return [link for link in self.links if link.status == "fail"]
-
-    def line(self) -> str:
-        return "route: " + " -> ".join(self.parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line(),
-            "backend": self.backend,
-            "hours": self.hours,
-            "links": [vars(x) for x in self.links],
-        }
 
 
 def _tables() -> dict[str, Any]:
@@ -64,12 +33,7 @@ def _tables() -> dict[str, Any]:
     }
 
 
-def _major(version: str) -> int | None:
-    found = re.match(r"\d+", str(version or ""))
-    return int(found.group()) if found else None
-
-
-class _Judge:
+class _Judge(CompilerLinks):
     """One evaluation: the settings, the tables, and what each link found."""
 
     def __init__(self, settings: Settings, host_gcc: str | None, sandbox: bool) -> None:
@@ -81,9 +45,6 @@ class _Judge:
         self.preset: dict[str, Any] | None = self.t["presets"].get(settings.ami)
         self.itype: dict[str, Any] | None = self.t["types"].get(settings.instance_type)
         self.launching = settings.target is None and "provision" in settings.stages
-
-    def add(self, name: str, status: str, detail: str, fix: str | None = None) -> None:
-        self.route.links.append(Link(name, status, detail, fix))
 
     # -- image -> driver -> instance GPU ------------------------------------------
     def driver(self) -> None:
@@ -188,65 +149,6 @@ class _Judge:
                 return
         self._compiler(tag, method)
 
-    def _compiler(self, tag: str, method: str) -> None:
-        if truthy(self.extra.get("julia_build_allow_unsupported_gcc")):
-            self.add("julia", "warn", "the compiler is not checked (julia_build_allow_unsupported_gcc)")
-            return
-        row = self.jb.julia_build_gcc_range(tag, self.t["gcc"])
-        if tag == "latest-stable" or row is None:
-            self.add("julia", "warn", f"{tag}: the compiler is checked on the host, before the build")
-            return
-        if self.s.julia_toolchain == "container":
-            self._container(tag, method)
-            return
-        if self.host_gcc is not None:
-            refusal = self.jb.julia_build_gcc_check(tag, self.host_gcc, self.t["gcc"])
-            self.add("julia", "fail" if refusal else "ok", refusal or f"{method} build with GCC {self.host_gcc}",
-                     fix=self._host_fix(tag) if refusal else None)  # fmt: skip
-            return
-        if self.preset is None:
-            self.add("julia", "warn", f"{self.s.ami}: its compiler is checked on the host, before the build")
-            return
-        limit = int(row["gcc_max_major"]) if row.get("gcc_max_major") else None
-        gcc = str(self.preset.get("gcc", ""))
-        if limit is None or (_major(gcc) or 99) <= limit:
-            self.add("julia", "ok", f"{method} build of {tag} with {self.s.ami}'s GCC {gcc}")
-            return
-        installable = [str(g) for g in self.preset.get("gcc_installable") or []]
-        older = [g for g in installable if (_major(g) or 99) <= limit]
-        self.add(
-            "julia", "fail",
-            f"Julia {tag} needs GCC <= {limit}, and {self.s.ami} has GCC {gcc}"
-            + (f" (gcc-{older[0]} is in its archive, but julia_build builds with the default compiler)"
-               if older else f" (installable: {', '.join(installable) or 'none'})"),
-            fix=self._host_fix(tag),
-        )  # fmt: skip
-
-    def _host_fix(self, tag: str) -> str:
-        """A host compiler out of range: the era's container builds it, or the official binary."""
-        row = self.jb.julia_build_gcc_range(tag, self.t["toolchain"])
-        era = f" (builds in {row['image']}, GCC {row['gcc']})" if row else ""
-        return f"--julia-toolchain container{era}, or --julia-from binary (the official build of the same release)"
-
-    def _container(self, tag: str, method: str) -> None:
-        """The build runs in an image: its GCC is judged, not the host's (issue 16)."""
-        image = str(self.extra.get("julia_build_toolchain_image") or "")
-        row = self.jb.julia_build_gcc_range(tag, self.t["toolchain"])
-        if image and (row is None or image != row["image"]):
-            self.route.parts.append(f"built in {image}")
-            self.add("julia", "warn", f"{image}: its compiler is checked in the container, before the build")
-            return
-        if row is None:
-            self.add(
-                "julia", "fail", f"no toolchain image is tabled for Julia {tag} (julia_build/vars/julia_toolchain.yml)",
-                fix="-e julia_build_toolchain_image=IMAGE, or --julia-toolchain host",
-            )  # fmt: skip
-            return
-        self.route.parts.append(f"built in {row['image']} (GCC {row['gcc']})")
-        refusal = self.jb.julia_build_gcc_check(tag, str(row["gcc"]), self.t["gcc"])
-        built = f"{method} build of {tag} in container {row['image']} with its GCC {row['gcc']}"
-        self.add("julia", "fail" if refusal else "ok", refusal or built)
-
     # -- Mocha version -> backend -> cuDNN ---------------------------------------
     def mocha(self) -> None:
         s = self.s
@@ -279,7 +181,7 @@ class _Judge:
             return
         cudnn = str(self.preset.get("cudnn") or "") if self.preset else ""
         gpu_host = bool(self.itype and int(self.itype.get("gpus", 0)))
-        fits = cudnn != "" and int(entry["cudnn_min"]) <= (_major(cudnn) or 0) < int(entry["cudnn_below"])
+        fits = cudnn != "" and int(entry["cudnn_min"]) <= (major(cudnn) or 0) < int(entry["cudnn_below"])
         extra = self.extra
         layer = truthy(extra.get("mocha_cifar_cudnn_compat")) or bool(extra.get("mocha_cifar_cudnn_redist_url"))
         if s.cuda is False or not gpu_host:

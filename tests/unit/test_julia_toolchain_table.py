@@ -12,7 +12,7 @@ import itertools
 import pytest
 import yaml
 
-from mocha_ansible import route
+from mocha_ansible import route, route_model
 from mocha_ansible.config import build_settings
 from mocha_ansible.project import role_python
 from tests.helpers import ROOT
@@ -59,7 +59,7 @@ def test_a_minor_no_image_is_tabled_for_picks_none() -> None:
 # -- a git-tag build (source) whose dependency hosts are gone (issue 16) --------------------
 
 
-def _source_link(julia: str, toolchain: str, **extra: str) -> tuple[route.Route, route.Link]:
+def _source_link(julia: str, toolchain: str, **extra: str) -> tuple[route_model.Route, route_model.Link]:
     settings = build_settings(
         {}, {"julia_version": julia, "julia_from": "source", "cuda": False, "julia_toolchain": toolchain,
              "extra_vars": extra},
