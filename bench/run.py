@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ec2_stage, fixed_cost, time_to_model
-from mocha_ansible import sandbox
+from mocha_ansible import docker_engine, sandbox
 from mocha_ansible.cli import build_parser
 from mocha_ansible.emulator import running_emulator, stop_emulator
 from mocha_ansible.environment import Sandbox
@@ -95,7 +95,7 @@ class Bench:
             args = build_parser().parse_args(self.provision_args(deployment, stages))
             settings = Sandbox.adapt(settings_from_args(args))
             run_dir = Path(tempfile.mkdtemp(dir=self.base))
-            job = build_job(settings, run_dir, False, 0, Sandbox(image=sandbox.image_tag("12")))
+            job = build_job(settings, run_dir, False, 0, Sandbox(image=docker_engine.image_tag("12")))
         finally:
             os.environ.clear()
             os.environ.update(saved)
@@ -315,8 +315,8 @@ def main() -> int:
     if unknown:
         parser.error(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}; accepted: {', '.join(ALL)}")
     sizes = [int(n) for n in args.fleet.split(",")]
-    sandbox.ensure_docker()
-    sandbox.ensure_image("12")
+    docker_engine.ensure_docker()
+    docker_engine.ensure_image("12")
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{time.strftime('%Y-%m-%d')}{'-quick' if args.quick else ''}.json"
     results: dict[str, Any] = {}

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Protocol
 
-from mocha_ansible import emulator, sandbox
+from mocha_ansible import docker_engine, emulator, sandbox
 from mocha_ansible.config import default_values
 from mocha_ansible.credentials import SECRET_ENV_VARS
 from mocha_ansible.errors import ConfigError, ExitCode
@@ -183,8 +183,8 @@ class Sandbox:
         self.connect()
         self.host_gcc = sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE]
         if not check:
-            sandbox.ensure_docker()
-            self.image = sandbox.ensure_image(sandbox.SANDBOX_RELEASE)
+            docker_engine.ensure_docker()
+            self.image = docker_engine.ensure_image(sandbox.SANDBOX_RELEASE)
         return self.adapt(settings)
 
     @staticmethod

@@ -1,32 +1,24 @@
 """The local container lifecycle that stands in for instances under `provision --sandbox`.
 
-The AWS side is the embedded emulator (mocha_ansible/emulator.py). Base images are
-built locally (no registry is needed): debootstrap a Debian rootfs from this
-machine's own apt sources, then `docker import` it.
+The AWS side is the embedded emulator (mocha_ansible/emulator.py); the Docker engine and
+the local base images are mocha_ansible/docker_engine.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
+from mocha_ansible.docker_engine import docker_ready, run_captured
 from mocha_ansible.emulator import stop_emulator
 from mocha_ansible.errors import MochaAnsibleError
 from mocha_ansible.project import playbook, sandbox_dir
-
-IMAGE_PACKAGES = ("python3", "python3-apt", "sudo", "ca-certificates", "procps", "git", "make")
-DEBIAN_SUITES = {"12": "bookworm", "11": "bullseye"}
 
 
 def key_dir() -> Path:
@@ -48,152 +40,6 @@ def private_env(base: Path) -> dict[str, str]:
         "MOCHA_ANSIBLE_RUNS_DIR": str(base / "runs"),
         "MOCHA_ANSIBLE_SANDBOX_DIR": str(base / "state"),
     }
-
-
-# --- Docker engine and local images -------------------------------------------------
-
-
-def _run(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, check=False, text=True, capture_output=True, **kw)  # type: ignore[call-overload, no-any-return]
-
-
-def docker_ready() -> bool:
-    return shutil.which("docker") is not None and _run(["docker", "info"]).returncode == 0
-
-
-def loopback_only_namespace(net_dev: Path = Path("/proc/self/net/dev")) -> bool:
-    """Whether this process's network namespace has no interface but lo (as under `unshare -n`).
-
-    /proc/self/net follows the reader's namespace; /sys/class/net shows the one sysfs was mounted in.
-    """
-    try:
-        lines = net_dev.read_text(encoding="utf-8").splitlines()[2:]
-    except OSError:
-        return False
-    return {line.split(":", 1)[0].strip() for line in lines if ":" in line} == {"lo"}
-
-
-def ensure_docker(timeout: float = 60.0) -> None:
-    """Install Debian's docker.io if missing and start dockerd if it is not running."""
-    if docker_ready():
-        return
-    if shutil.which("dockerd") is None:
-        if os.geteuid() != 0:
-            raise MochaAnsibleError("Docker is not installed", fix="sudo apt-get install docker.io")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "docker.io"]):
-            res = _run(cmd, env=env)
-            if res.returncode != 0:
-                raise MochaAnsibleError(f"{' '.join(cmd)} failed: {res.stderr.strip()[-300:]}")
-    if os.geteuid() != 0:
-        raise MochaAnsibleError("the Docker engine is not running", fix="sudo systemctl start docker")
-    if loopback_only_namespace():
-        # A daemon started here keeps this namespace for good: its host-network containers
-        # would see only lo and every apt install in them would fail, long after this call.
-        raise MochaAnsibleError(
-            "the Docker engine is not running, and this process is in a loopback-only network namespace,"
-            " where a dockerd it started would give its containers no network",
-            fix="start it outside the namespace first: ./scripts/sandbox, or python -m tests.harness prepare 12",
-        )
-    base = sandbox_dir()
-    base.mkdir(parents=True, exist_ok=True)
-    log = open(base / "dockerd.log", "ab")  # noqa: SIM115 (handed to the child)
-    # No bridge and no iptables: this machine may not allow either; containers
-    # use the host network instead.
-    subprocess.Popen(
-        ["dockerd", "--bridge=none", "--iptables=false"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
-    deadline = time.monotonic() + timeout
-    while not docker_ready():
-        if time.monotonic() > deadline:
-            raise MochaAnsibleError(f"dockerd did not come up; see {base / 'dockerd.log'}")
-        time.sleep(0.5)
-
-
-def apt_mirror(sources: Iterable[Path] | None = None) -> str:
-    """The first Debian archive URI this machine's apt is configured with."""
-    paths = (
-        list(sources)
-        if sources is not None
-        else [
-            Path("/etc/apt/sources.list"),
-            *sorted(Path("/etc/apt/sources.list.d").glob("*.sources")),
-            *sorted(Path("/etc/apt/sources.list.d").glob("*.list")),
-        ]
-    )
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        for match in re.finditer(r"^(?:URIs:\s*|deb\s+(?:\[[^\]]*\]\s+)?)(\S+)", text, re.MULTILINE):
-            uri = match.group(1).rstrip("/")
-            if uri.endswith("/debian"):
-                return uri
-    raise MochaAnsibleError("no Debian archive in this machine's apt sources; cannot debootstrap a base image")
-
-
-def image_tag(release: str) -> str:
-    return f"mocha-ansible/debian:{release}"
-
-
-def _recipe_hash(release: str, packages: Iterable[str]) -> str:
-    return hashlib.sha256(f"{release}|{','.join(sorted(packages))}|v1".encode()).hexdigest()[:12]
-
-
-def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) -> str:
-    """Build (once) and return the tag of a local Debian base image."""
-    if release not in DEBIAN_SUITES:
-        raise MochaAnsibleError(f"unknown Debian release {release!r}; accepted: {', '.join(DEBIAN_SUITES)}")
-    tag = image_tag(release)
-    pkgs = tuple(packages)
-    recipe = _recipe_hash(release, pkgs)
-    found = _run(["docker", "image", "inspect", "--format", '{{ index .Config.Labels "recipe" }}', tag])
-    if found.returncode == 0 and found.stdout.strip() == recipe:
-        return tag
-    if shutil.which("debootstrap") is None:
-        res = _run(
-            ["apt-get", "install", "-y", "-q", "debootstrap"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        )
-        if res.returncode != 0:
-            raise MochaAnsibleError(f"cannot install debootstrap: {res.stderr.strip()[-300:]}")
-    mirror = apt_mirror()
-    with tempfile.TemporaryDirectory(prefix="mocha-ansible-rootfs-") as tmp:
-        rootfs = Path(tmp) / "rootfs"
-        res = _run(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(pkgs)}",
-                DEBIAN_SUITES[release],
-                str(rootfs),
-                mirror,
-            ]
-        )
-        if res.returncode != 0:
-            raise MochaAnsibleError(f"debootstrap failed: {(res.stdout + res.stderr).strip()[-400:]}")
-        for deb in (rootfs / "var" / "cache" / "apt" / "archives").glob("*.deb"):
-            deb.unlink()
-        tar = Path(tmp) / "rootfs.tar"
-        res = _run(["tar", "-C", str(rootfs), "-cf", str(tar), "."])
-        if res.returncode != 0:
-            raise MochaAnsibleError(f"tar of the rootfs failed: {res.stderr.strip()[-300:]}")
-        res = _run(
-            [
-                "docker", "import",
-                "--change", f"LABEL recipe={recipe}",
-                "--change", 'CMD ["sleep", "infinity"]',
-                str(tar), tag,
-            ]
-        )  # fmt: skip
-        if res.returncode != 0:
-            raise MochaAnsibleError(f"docker import failed: {res.stderr.strip()[-300:]}")
-    return tag
 
 
 # --- The pipeline in the sandbox ------------------------------------------------------
@@ -293,14 +139,14 @@ def containers(deployment: str | None = None, *, running_only: bool = False, bas
     if not docker_ready():
         return []
     listing = ["docker", "ps", "--format", "{{.Names}}", *(() if running_only else ("-a",))]
-    res = _run([*listing, *_container_filter(deployment, base)])
+    res = run_captured([*listing, *_container_filter(deployment, base)])
     return sorted(res.stdout.split()) if res.returncode == 0 else []
 
 
 def remove_containers(deployment: str | None = None, base: Path | None = None) -> list[str]:
     names = containers(deployment, base=base)
     if names:
-        res = _run(["docker", "rm", "-f", *names])
+        res = run_captured(["docker", "rm", "-f", *names])
         if res.returncode != 0:
             raise MochaAnsibleError(f"docker rm failed: {res.stderr.strip()[-300:]}")
     return names
@@ -309,7 +155,7 @@ def remove_containers(deployment: str | None = None, base: Path | None = None) -
 def stop_containers(deployment: str | None = None) -> list[str]:
     names = containers(deployment, running_only=True)
     if names:
-        res = _run(["docker", "stop", "--time", "5", *names])
+        res = run_captured(["docker", "stop", "--time", "5", *names])
         if res.returncode != 0:
             raise MochaAnsibleError(f"docker stop failed: {res.stderr.strip()[-300:]}")
     return names
@@ -339,7 +185,7 @@ def commit_container(instance_id: str, ami_id: str) -> str:
     """The sandbox's half of `bake`: the instance's container becomes the AMI's image."""
     tag = baked_image_tag(ami_id)
     labels = ["--change", f"LABEL {SANDBOX_LABEL}.ami={ami_id}", "--change", f"LABEL {SANDBOX_LABEL}={sandbox_id()}"]
-    res = _run(["docker", "commit", *labels, f"mocha-sandbox-{instance_id}", tag])
+    res = run_captured(["docker", "commit", *labels, f"mocha-sandbox-{instance_id}", tag])
     if res.returncode != 0:
         raise MochaAnsibleError(f"docker commit of mocha-sandbox-{instance_id} failed: {res.stderr.strip()[-300:]}")
     return tag
@@ -351,19 +197,19 @@ def remove_baked_images(ami_ids: Iterable[str] | None = None, base: Path | None 
         return []
     if ami_ids is None:
         mine = f"label={SANDBOX_LABEL}={sandbox_id(base)}"
-        listed = _run(
+        listed = run_captured(
             ["docker", "images", "--filter", mine, "--format", "{{.Repository}}:{{.Tag}}", "mocha-ansible/baked"]
         )
         tags = listed.stdout.split()
     else:
         tags = [baked_image_tag(a) for a in ami_ids]
-    present = [t for t in tags if _run(["docker", "image", "inspect", t]).returncode == 0]
+    present = [t for t in tags if run_captured(["docker", "image", "inspect", t]).returncode == 0]
     if present:
-        _run(["docker", "rmi", "-f", *present])
+        run_captured(["docker", "rmi", "-f", *present])
     return present
 
 
 def image_for(ami_id: str, base: str) -> str:
     """Containers of an instance launched from a baked AMI start from what was baked."""
     tag = baked_image_tag(ami_id)
-    return tag if _run(["docker", "image", "inspect", tag]).returncode == 0 else base
+    return tag if run_captured(["docker", "image", "inspect", tag]).returncode == 0 else base

@@ -1,6 +1,6 @@
 """pytest fixtures for the real parts: the AWS emulator and the Docker engine.
 
-Both are started by the fixtures themselves (through mocha_ansible.sandbox, the
+Both are started by the fixtures themselves (through mocha_ansible.docker_engine and emulator, the
 same code `provision --sandbox` uses), so a fresh machine needs no set-up by hand.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mocha_ansible import sandbox
+from mocha_ansible import docker_engine
 from mocha_ansible.emulator import Emulator, start_emulator, stop_emulator
 
 
@@ -67,8 +67,8 @@ def project_resources(region: str = "us-east-1", endpoint_url: str | None = None
 
 @pytest.fixture(scope="session")
 def debian_image() -> str:
-    sandbox.ensure_docker()
-    return sandbox.ensure_image("12")
+    docker_engine.ensure_docker()
+    return docker_engine.ensure_image("12")
 
 
 @pytest.fixture

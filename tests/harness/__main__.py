@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from mocha_ansible import sandbox
+from mocha_ansible import docker_engine
 
 
 def main(argv: list[str]) -> int:
@@ -17,9 +17,9 @@ def main(argv: list[str]) -> int:
         return 2
     releases = argv[1:] or ["12"]
     started = time.monotonic()
-    sandbox.ensure_docker()
+    docker_engine.ensure_docker()
     for release in releases:
-        print(f"image {sandbox.ensure_image(release)} ready ({time.monotonic() - started:.0f}s)")
+        print(f"image {docker_engine.ensure_image(release)} ready ({time.monotonic() - started:.0f}s)")
     return 0
 
 

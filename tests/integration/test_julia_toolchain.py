@@ -15,7 +15,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from mocha_ansible import sandbox
+from mocha_ansible import docker_engine
 from tests.conftest import project_resources
 from tests.helpers import NOTHING, SANDBOX_DOUBLES, VENV_BIN, ansible_env, julia_play_on_localhost, private_cli
 
@@ -89,7 +89,7 @@ def test_container_without_an_engine_stops_with_one_message(tmp_path: Path) -> N
 
 
 def test_container_image_that_cannot_be_pulled_stops_with_one_message(tmp_path: Path) -> None:
-    sandbox.ensure_docker()
+    docker_engine.ensure_docker()
     out = _play(tmp_path, ansible_env(path_prefix="/usr/local/bin"))
     assert f"julia_build_toolchain=container: the image {UNPULLABLE} is not on localhost and cannot be pulled" in out
     assert _nothing_installed(tmp_path) and not (tmp_path / "cache").exists()

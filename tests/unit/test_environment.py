@@ -44,16 +44,20 @@ def test_argv_chooses_the_environment(argv: list[str], kind: type) -> None:
     assert type(environment.from_args(build_parser().parse_args(argv))) is kind
 
 
+_SANDBOX_MODULES = ("mocha_ansible.sandbox", "mocha_ansible.emulator", "mocha_ansible.docker_engine")
+
+
 def test_only_the_environment_reaches_the_sandbox() -> None:
     """The callers neither import the sandbox's modules nor read --sandbox themselves."""
     offenders = []
     for name in _CALLERS:
         tree = ast.parse((ROOT / "mocha_ansible" / f"{name}.py").read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module in ("mocha_ansible.sandbox", "mocha_ansible.emulator"):
+            if isinstance(node, ast.ImportFrom) and node.module in _SANDBOX_MODULES:
                 offenders.append(f"{name}: from {node.module}")
             if isinstance(node, ast.ImportFrom) and node.module == "mocha_ansible":
-                offenders += [f"{name}: import {a.name}" for a in node.names if a.name in ("sandbox", "emulator")]
+                hits = [a.name for a in node.names if f"mocha_ansible.{a.name}" in _SANDBOX_MODULES]
+                offenders += [f"{name}: import {hit}" for hit in hits]
             if isinstance(node, ast.Attribute) and node.attr == "sandbox":
                 offenders.append(f"{name}:{node.lineno}: .sandbox")
             if isinstance(node, ast.Constant) and node.value == "sandbox":
