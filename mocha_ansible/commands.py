@@ -88,8 +88,9 @@ def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
         return ExitCode.OK
     teardown_view.print_doomed(before, env.containers(args.deployment), args.amis, args.json)
     if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
-        print("Nothing deleted.")
-        return ExitCode.OK
+        # Exit 0 is for "nothing is left" (README, teardown): what was listed remains.
+        print("Nothing deleted: what is listed above is still there (and may bill).")
+        return ExitCode.PLAY_FAILED
     run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
     cancel = Cancel()
     with cancel.installed():

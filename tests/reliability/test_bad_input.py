@@ -310,6 +310,17 @@ def test_teardown_without_a_terminal_names_itself(clean: Path, capsys, monkeypat
     assert project_resources() == before
 
 
+def test_teardown_answered_no_exits_1_and_names_what_is_left(clean: Path, capsys, monkeypatch) -> None:
+    """issue 34 item 10: "n" kept everything, yet exited 0, which README gives to "nothing is left"."""
+    before = _seed_security_group()
+    monkeypatch.setattr("mocha_ansible.commands.confirm_on_tty", lambda *a, **k: False)
+    code = main(["teardown"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Nothing deleted: what is listed above is still there (and may bill)." in out
+    assert project_resources() == before
+
+
 def _role_play(book: str, tmp_path: Path, **extra: object) -> subprocess.CompletedProcess[str]:
     extravars = {
         "ec2_gpu_key_dir": str(tmp_path / "keys"),
