@@ -50,6 +50,8 @@ _PATTERN_PROBLEMS = {
     "dataset_checksum": "not ALGORITHM:HEX with a known algorithm and its digest's length",
 }
 _URL_SETTINGS = ("julia_repo", "mocha_source", "dataset_url")
+# Settings that must name something botocore's data lists -> its check.
+_KNOWN_NAMES = {"region": region_problem, "instance_type": instance_type_problem}
 
 
 def _accepted(text: str) -> Any:
@@ -214,14 +216,6 @@ class Settings(BaseModel):
         json_schema_extra=_accepted(f"role variables whose names start with {', '.join(ROLE_PREFIXES)}"),
     )
 
-    @field_validator("region")
-    @classmethod
-    def _region(cls, v: str) -> str:
-        problem = region_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
-
     @field_validator("regions")
     @classmethod
     def _regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -240,11 +234,11 @@ class Settings(BaseModel):
             raise ValueError(_PATTERN_PROBLEMS[name] + (url_hint(v) if name in _URL_SETTINGS else ""))
         return v
 
-    @field_validator("instance_type")
+    @field_validator(*_KNOWN_NAMES)
     @classmethod
-    def _instance_type(cls, v: str) -> str:
-        """After the role's pattern (above): a name EC2 has, or a guess at the one meant."""
-        problem = instance_type_problem(v)
+    def _known_name(cls, v: str, info: ValidationInfo) -> str:
+        """A name botocore knows, or a guess at the one meant (instance_type after its role pattern, above)."""
+        problem = _KNOWN_NAMES[str(info.field_name)](v)
         if problem:
             raise ValueError(problem)
         return v
