@@ -75,7 +75,8 @@ def cmd_bake(args: argparse.Namespace, env: Environment) -> int:
         print(json.dumps({"type": "baked", **report}))
     else:
         print(f"Baked {report['image_id']} ({name}) from {report['source']}.")
-        print("Launch from it with: mocha-ansible provision --ami-from-bake")
+        launch = command("provision", *env.flags, "--deployment", args.deployment, "--ami-from-bake")
+        print(f"Launch from it with: {launch}")
     return ExitCode.OK
 
 
@@ -170,7 +171,8 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     elif not ok:
         print(f"{state} failed; see the log under {run_dir}/ansible.")
     elif state == "stopped":
-        print(f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume: mocha-ansible start")
+        resume = command("start", "--deployment", args.deployment)
+        print(f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume: {resume}")
     else:
         for plan in plans:
             at = guard[plan.instance.instance_id] or "never (no guard)"

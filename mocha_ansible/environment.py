@@ -43,6 +43,7 @@ class Environment(Protocol):
     plan_note: str  # after each item the plan creates
     cost_note: str  # after the cost so far
     prepare_stage: str | None  # the progress stage that prepare() runs in, if it has one
+    flags: tuple[str, ...]  # what a printed command adds to choose this environment again
 
     def connect(self) -> None: ...
     def release(self, keep: bool) -> None: ...
@@ -75,6 +76,7 @@ class Aws:
     plan_note = ""
     cost_note = ""
     prepare_stage: str | None = None
+    flags: tuple[str, ...] = ()
 
     def release(self, keep: bool) -> None:
         """Nothing was started."""
@@ -146,6 +148,7 @@ class Sandbox:
     plan_note = " [in the emulator: nothing is billed]"
     cost_note = " (what AWS would bill; the sandbox bills nothing)"
     prepare_stage: str | None = "sandbox"
+    flags: tuple[str, ...] = (FLAG,)
 
     def __init__(self, image: str = "") -> None:
         self.image = image  # the containers' image, once prepared

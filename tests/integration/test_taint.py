@@ -3,7 +3,8 @@ Ansible template, a path out of the run folder, or raw control characters on the
 
 Hostile text is planted where the real commands read it:
 - the mocha-ansible:deployment tag, read by `teardown --yes` (without --deployment, and with
-  --all-owners), over the AWS emulator;
+  --all-owners), and on instances by `status`, `ssh-config` (printed and --write) and
+  `stop`/`start` of another deployment, over the AWS emulator;
 - the julia and mocha fields of a host's results.json, read by `bake`;
 - results.json's snapshot_file, read by mocha_cifar's converged fetch (its task files run on
   local hosts, as in test_converged_gate).
@@ -125,6 +126,53 @@ def test_teardown_takes_deployment_tags_as_data(tmp_path, pwned, monkeypatch, ca
         [line] = [line for line in out.out.splitlines() if repr(text) in line]
         assert "skipped deployment tag" in line and "accepted:" in line
     assert code == ExitCode.PLAY_FAILED and "Still present in us-east-1" in out.out
+
+
+@pytest.mark.usefixtures("aws", "isolated_home")
+def test_status_ssh_config_stop_and_start_take_instance_tags_as_data(tmp_path, pwned, monkeypatch, capfd):
+    """Instances whose deployment tag is hostile, beside deployment t: every command that lists
+    or acts on instances by tag renders none of them, writes nothing outside its run folder or
+    the SSH config it was asked to write (where no tag makes a line of its own), and prints no
+    raw control character. Nothing connects: the emulator's addresses are invented."""
+    monkeypatch.setenv("LOGNAME", "alice")
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    hostile = {**payloads(tmp_path, escape=False), "ssh": f"x\nHost *\n  ProxyCommand touch {pwned}/ssh"}
+    for deployment in [*hostile.values(), "t"]:
+        ec2.run_instances(
+            ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+            TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(deployment)}],
+        )  # fmt: skip
+    config = tmp_path / "ssh" / "config"
+    before = _tree(tmp_path)
+    keys = ["--key-dir", str(tmp_path / "keys")]
+    codes = {
+        "status": main(["status", "--region", "us-east-1", "--all-owners"]),
+        "status --json": main(["status", "--json", "--region", "us-east-1", "--all-owners"]),
+        "ssh-config": main(["ssh-config", "--region", "us-east-1", "--all-owners", *keys]),
+        "ssh-config --write": main(
+            ["ssh-config", "--region", "us-east-1", "--all-owners", *keys, "--write", "--ssh-config", str(config)]
+        ),
+        "stop": main(["stop", "--region", "us-east-1", "--deployment", "t", *keys]),
+        "start": main(["start", "--region", "us-east-1", "--deployment", "t", *keys]),
+    }
+    out = capfd.readouterr()
+
+    assert sorted(pwned.iterdir()) == []
+    assert written_outside(tmp_path, before, [config.parent]) == []
+    assert raw_controls(out.out + out.err) == [], codes
+    assert set(codes.values()) == {ExitCode.OK}, codes
+    written = config.read_text()
+    assert "Host mocha-t-" in written, "deployment t's block is missing: the test is not testing"
+    assert not [line for line in written.splitlines() if "ProxyCommand" in line or line.strip() == "Host *"]
+    # stop and start touched deployment t alone.
+    states = {
+        tag["Value"]: inst["State"]["Name"]
+        for r in ec2.describe_instances()["Reservations"]
+        for inst in r["Instances"]
+        for tag in inst["Tags"]
+        if tag["Key"] == "mocha-ansible:deployment"
+    }
+    assert {d: states[d] for d in hostile.values()} == dict.fromkeys(hostile.values(), "running"), codes
 
 
 # -- bake: versions from a host's results.json ------------------------------------------
