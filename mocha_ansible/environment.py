@@ -55,8 +55,6 @@ class Environment(Protocol):
     def role_overrides(self, settings: Settings) -> dict[str, Any]: ...
     def notes(self, settings: Settings) -> list[str]: ...
     def run_facts(self) -> dict[str, Any]: ...
-    def teardown_command(self, deployment: str) -> str: ...
-    def next_steps(self, deployment: str) -> list[tuple[str, str]]: ...
     def containers(self, deployment: str | None) -> list[str]: ...
     def after_stop(self, deployment: str) -> None: ...
     def after_teardown(self, deployment: str | None) -> list[str]: ...
@@ -107,17 +105,6 @@ class Aws:
 
     def run_facts(self) -> dict[str, Any]:
         return {"sandbox": False}
-
-    def teardown_command(self, deployment: str) -> str:
-        return command("teardown", "--deployment", deployment)
-
-    def next_steps(self, deployment: str) -> list[tuple[str, str]]:
-        """(command, what it is for) after a run that kept its instances."""
-        return [
-            (command("results", "latest"), "what it trained; --plot draws the curves"),
-            (command("status"), "the instances, their cost so far and their guard"),
-            (self.teardown_command(deployment), "remove them all; billing stops"),
-        ]
 
     def containers(self, deployment: str | None) -> list[str]:
         return []
@@ -244,18 +231,6 @@ class Sandbox:
     def run_facts(self) -> dict[str, Any]:
         return {"sandbox": True}
 
-    def teardown_command(self, deployment: str) -> str:
-        return command("teardown", FLAG, "--deployment", deployment)
-
-    def next_steps(self, deployment: str) -> list[tuple[str, str]]:
-        """(command, what it is for) after a run that kept its instances."""
-        return [
-            (command("results", "latest"), "what it trained; --plot draws the curves"),
-            (command("status", FLAG), "the instances (containers here)"),
-            (self.teardown_command(deployment), "remove them"),
-            (command("provision", FLAG, "--down"), "then the sandbox itself: the emulator and its state"),
-        ]
-
     def containers(self, deployment: str | None) -> list[str]:
         return sandbox.containers(deployment)
 
@@ -282,6 +257,26 @@ def source_vars(settings: Settings) -> dict[str, str]:
         {var: str(settings.extra_vars[var]) for var in sandbox.SOURCE_EXTRA_VARS if var in settings.extra_vars}
     )
     return sources
+
+
+def teardown_command(env: Environment, deployment: str) -> str:
+    """The teardown of `deployment` in this environment, as a hint prints it."""
+    return command("teardown", *env.flags, "--deployment", deployment)
+
+
+def next_steps(env: Environment, deployment: str) -> list[tuple[str, str]]:
+    """(command, what it is for) after a run that kept its instances."""
+    steps = [
+        (command("results", "latest"), "what it trained; --plot draws the curves"),
+        (
+            command("status", *env.flags),
+            "the instances, their cost so far and their guard" if env.billed else "the instances (containers here)",
+        ),
+        (teardown_command(env, deployment), "remove them all; billing stops" if env.billed else "remove them"),
+    ]
+    if env.emulated:
+        steps.append((command("provision", FLAG, "--down"), "then the sandbox itself: the emulator and its state"))
+    return steps
 
 
 def for_run(args: argparse.Namespace, record: dict[str, Any]) -> Environment:

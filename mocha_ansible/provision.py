@@ -18,7 +18,7 @@ from typing import Any
 
 from mocha_ansible import aws, endpoint, lifecycle, results
 from mocha_ansible.cost import cost_so_far
-from mocha_ansible.environment import FLAG, Aws, Environment
+from mocha_ansible.environment import FLAG, Aws, Environment, next_steps, teardown_command
 from mocha_ansible.errors import ConfigError, ExitCode, MochaAnsibleError, PreflightRefused
 from mocha_ansible.invocation import command
 from mocha_ansible.pipeline import PipelineResult, run_pipeline
@@ -240,7 +240,7 @@ class Provision:
         return ExitCode.OK if ok else ExitCode.PLAY_FAILED
 
     def _teardown_command(self) -> str:
-        return self.env.teardown_command(self.settings.deployment)
+        return teardown_command(self.env, self.settings.deployment)
 
     def _what_exists(self, headline: str) -> None:
         s = self.settings
@@ -299,7 +299,7 @@ class Provision:
                 expires = inst.expires.astimezone(UTC).isoformat(timespec="minutes") if inst.expires else "never"
                 self.say(f"Kept: {inst.instance_id} ({inst.state}) auto-terminates at {expires}")
             self.say(f"Tear down with: {self._teardown_command()}")
-            steps = self.env.next_steps(s.deployment)
+            steps = next_steps(self.env, s.deployment)
             width = max(len(cmd) for cmd, _ in steps)
             self.say("Next steps:")
             for cmd, why in steps:

@@ -41,7 +41,8 @@ def choose(
     """The runs named by id, in the order asked; an unknown one is bad input. `latest` is the
     newest run that brought training results home (a teardown's run has none), or the newest
     run when none did or `latest_trained` is off."""
-    trained = [r for r in runs if results.trained(r.path)] if latest_trained else []
+    # Reading every run's reports only when `latest` is asked for.
+    trained = [r for r in runs if results.trained(r.path)] if latest_trained and "latest" in wanted else []
     newest = (trained or runs)[-1:]
     chosen = []
     for name in wanted:

@@ -72,7 +72,7 @@ def test_aws_adds_nothing_to_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert job.playbook.name == "site.yml"
     assert "mocha_sandbox_image" not in job.extravars and "ec2_gpu_wait_for_ssh" not in job.extravars
     aws = Aws()
-    assert aws.teardown_command("d1") == "mocha-ansible teardown --deployment d1"
+    assert environment.teardown_command(aws, "d1") == "mocha-ansible teardown --deployment d1"
     assert aws.notes(settings) == [] and aws.ssh_note("i-1") is None and aws.billed
 
 
@@ -93,7 +93,7 @@ def test_the_sandbox_overrides_roles_but_not_the_users_own_extra_vars(
     assert job.extravars["mocha_cifar_source"].startswith("/srv/mocha-ansible/") and any(
         v.startswith(f"{mocha}:") for v in job.extravars["mocha_sandbox_volumes"]
     )
-    assert Sandbox().teardown_command("d1") == "mocha-ansible teardown --sandbox --deployment d1"
+    assert environment.teardown_command(Sandbox(), "d1") == "mocha-ansible teardown --sandbox --deployment d1"
 
 
 def test_the_sandbox_refuses_what_it_cannot_do() -> None:
