@@ -13,9 +13,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mocha_ansible import aws, host_logs, lifecycle, results, results_view, ssh_config, status, teardown_view
+from mocha_ansible import aws, endpoint, host_logs, lifecycle, results, results_view, ssh_config, status, teardown_view
 from mocha_ansible.config import default_values
-from mocha_ansible.environment import Environment, for_run
+from mocha_ansible.environment import FLAG, Environment, for_run
 from mocha_ansible.errors import ConfigError, ExitCode, PreflightRefused
 from mocha_ansible.invocation import command
 from mocha_ansible.progress import make_progress
@@ -89,7 +89,7 @@ def cmd_teardown(args: argparse.Namespace, env: Environment) -> int:
         return ExitCode.OK
     teardown_view.print_doomed(before, env.containers(args.deployment), args.amis, args.json)
     if not args.yes and not confirm_on_tty("Delete all of the above?", refusal="teardown: refusing to delete"):
-        # Exit 0 is for "nothing is left" (README, teardown): what was listed remains.
+        # Exit 0 is for "nothing is left" (docs/reference.md, teardown): what was listed remains.
         print("Nothing deleted: what is listed above is still there (and may bill).")
         return ExitCode.PLAY_FAILED
     run_dir = results.new_run_dir(results.runs_root(args.runs_dir))
@@ -213,6 +213,12 @@ def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
             host_logs.pick(host_logs.container_hosts(deployment), args.host), specs, args.lines, args.follow, args.json
         )
     env.connect()
+    url = endpoint.endpoint_url()
+    if not endpoint.is_aws_own(url):
+        raise ConfigError(
+            f"logs: the endpoint {url} is not AWS's own: its instance addresses are made up and belong to"
+            f" strangers, so logs connects to none of them; accepted: AWS's own endpoint, or {FLAG}"
+        )
     regions = list(dict.fromkeys(args.region)) if args.region else [str(role_vars.get("ec2_gpu_region"))]
     with host_logs.private_dir() as folder:
         hosts = host_logs.aws_hosts(

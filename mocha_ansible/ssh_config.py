@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mocha_ansible import aws
+from mocha_ansible import aws, endpoint
 from mocha_ansible.environment import Aws, Environment
 from mocha_ansible.role_vars import matches_role_pattern
 
@@ -35,11 +35,20 @@ def _ssh_config_problem(inst: aws.Instance) -> str | None:
     return None
 
 
-def _host_block(n: int, inst: aws.Instance, many: bool, key_dir: Path, env: Environment) -> str:
+def _host_block(
+    n: int, inst: aws.Instance, many: bool, key_dir: Path, env: Environment, *, invented_by: str | None
+) -> str:
     deployment = inst.deployment or "default"
+    # An emulator's public addresses are made up and belong to strangers: with no HostName,
+    # `ssh mocha-1` fails on the alias instead of reaching one of them.
+    address = (
+        f"  # no HostName: {inst.public_ip} was made up by the endpoint {invented_by}, which is not AWS's own"
+        if invented_by
+        else f"  HostName {inst.public_ip}"
+    )
     lines = [
         f"Host mocha-{n}" if not many or deployment == "default" else f"Host mocha-{deployment}-{n}",
-        f"  HostName {inst.public_ip}",
+        address,
         f"  User {inst.tags.get('mocha-ansible:ssh-user', 'ubuntu')}",
     ]
     note = env.ssh_note(inst.instance_id)
@@ -58,6 +67,8 @@ def _host_block(n: int, inst: aws.Instance, many: bool, key_dir: Path, env: Envi
 
 def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, environment: Environment | None = None) -> str:
     """Host blocks for the running instances; one whose tags would smuggle in config lines is left out."""
+    url = endpoint.endpoint_url()
+    invented_by = None if endpoint.is_aws_own(url) else url
     blocks = []
     for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
         if not inst.public_ip or inst.state != "running":
@@ -66,7 +77,7 @@ def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, environmen
         if problem:
             print(f"mocha-ansible: warning: skipping {inst.instance_id}: {problem}", file=sys.stderr)
             continue
-        blocks.append(_host_block(n, inst, len(instances) >= 2, key_dir, environment or Aws()))
+        blocks.append(_host_block(n, inst, len(instances) >= 2, key_dir, environment or Aws(), invented_by=invented_by))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 

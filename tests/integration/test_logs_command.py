@@ -1,7 +1,9 @@
 """`mocha-ansible logs` (issue 23): where each host's build, test and training logs live and their last lines,
 reached as the roles reach the host: SSH with ssh-config's Host blocks on AWS (emulator), `docker exec` on a
 sandbox container. ssh and docker are the doubles in tests/doubles/remote_shell: they record their argv and run
-the command string on this machine, so nothing connects to the emulator's invented addresses."""
+the command string on this machine, so nothing connects to the emulator's invented addresses. Against an
+emulator `logs` refuses to reach any host; the SSH tests here take the endpoint for AWS's own (`as_if_aws`),
+which only the ssh double makes safe."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mocha_ansible import results
+from mocha_ansible import endpoint, results
 from mocha_ansible.cli import main
 from tests.integration.test_taint import payloads, raw_controls
 
@@ -43,10 +45,30 @@ def host_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
     return {"cache": cache, "home": home, "runs": tmp_path / "runs", "calls": tmp_path / "remote.log"}
 
 
+@pytest.fixture
+def as_if_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The emulator's endpoint taken for AWS's own: safe only because ssh is the remote_shell double."""
+    monkeypatch.setattr(endpoint, "is_aws_own", lambda url: True)
+
+
 def _calls(path: Path) -> list[list[str]]:
     return [line.rstrip("\x1f").split("\x1f") for line in path.read_text().splitlines()]
 
 
+def test_logs_against_an_emulator_reach_no_host(aws, host_files, isolated_home, capfd):
+    """Issue 34 item 1: the emulator's addresses are made up; logs says so in one line, exit 2, and runs no ssh."""
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ec2.run_instances(
+        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
+    )  # fmt: skip
+    assert main(["logs", "--runs-dir", str(host_files["runs"])]) == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not AWS's own" in err[0] and "accepted: AWS's own endpoint, or --sandbox" in err[0]
+    assert not host_files["calls"].exists()
+
+
+@pytest.mark.usefixtures("as_if_aws")
 def test_logs_over_ssh_says_where_each_log_lives_and_tails_it(aws, host_files, isolated_home, capfd):
     ec2 = boto3.client("ec2", region_name="us-east-1")
     [inst] = ec2.run_instances(
@@ -95,6 +117,7 @@ def test_logs_bad_host_is_a_one_line_error_exit_2(host_files, isolated_home, mon
     assert not host_files["calls"].exists()
 
 
+@pytest.mark.usefixtures("as_if_aws")
 def test_logs_show_what_the_host_wrote_escaped(aws, host_files, isolated_home, capfd):
     """Issue 32 item 9: a log's lines and a log's file name are the host's, shown escaped, never raw."""
     hostile = payloads(Path("/"))

@@ -1,10 +1,12 @@
-"""Nothing connects to an address the emulator invented (issue 14, point 2).
+"""Nothing connects to an address the emulator invented (issue 14, point 2; issue 34 item 1).
 
 `provision` with the defaults runs against the emulator inside a loopback-only
-network namespace (unshare -n), under strace. Every connect() the CLI and its
-ansible-playbook children make is recorded; none may go to a non-loopback address.
+network namespace (unshare -n), under strace, and so do the commands a user runs next
+that could reach the hosts: ssh-config --write, logs, stop and start. Every connect() the
+CLI and its ansible-playbook children make is recorded; none may go to a non-loopback address.
 Inside the namespace such a mistake fails at once and reaches nobody; strace still
-records that it was tried.
+records that it was tried. With --seccomp-bpf the kernel stops the traced processes at
+connect() alone, not at every system call, so tracing costs the run almost nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ eval "$("$PY" -c 'from mocha_ansible import emulator as e; print("export AWS_END
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1
 rc=0
 # The defaults, but for an AMI the emulator holds (it has no focal image for the preset).
-strace -f -qq -e trace=connect -o "$TRACE" \
-  "$PY" -m mocha_ansible provision --yes --json --ami "$AMI" > "$OUT" 2>&1 || rc=$?
+traced() { strace -f --seccomp-bpf -qq -e trace=connect -A -o "$TRACE" "$PY" -m mocha_ansible "$@"; }
+traced provision --yes --json --ami "$AMI" > "$OUT" 2>&1 || rc=$?
+# Every later command that could open a connection to the hosts (issue 34 item 1).
+traced ssh-config --write > "$AFTER" 2>&1 || rc=$?
+lrc=0; traced logs >> "$AFTER" 2>&1 || lrc=$?; echo "logs exit $lrc" >> "$AFTER"
+traced stop >> "$AFTER" 2>&1 || rc=$?
+traced start >> "$AFTER" 2>&1 || rc=$?
 "$PY" -c '
 import boto3, json
 ec2 = boto3.client("ec2")
@@ -57,6 +64,7 @@ def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_p
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     trace, out, ips = tmp_path / "connect.trace", tmp_path / "out.jsonl", tmp_path / "ips.json"
+    after = tmp_path / "after.txt"
     env = {
         "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME": str(home),
@@ -66,6 +74,7 @@ def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_p
         "TRACE": str(trace),
         "OUT": str(out),
         "IPS": str(ips),
+        "AFTER": str(after),
         "MOCHA_ANSIBLE_RUNS_DIR": str(tmp_path / "runs"),
         "MOCHA_ANSIBLE_SANDBOX_DIR": str(tmp_path / "state"),
     }
@@ -73,6 +82,10 @@ def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_p
     output = out.read_text(encoding="utf-8") if out.exists() else ""
     assert proc.returncode == 0, output[-3000:] + proc.stderr[-2000:]
     assert "is not AWS's own" in output, output[-2000:]
+    said = after.read_text(encoding="utf-8")
+    assert "logs: the endpoint http://127.0.0.1:" in said and "logs exit 2" in said, said
+    ssh_config = (home / ".ssh" / "config").read_text(encoding="utf-8")
+    assert "# no HostName: " in ssh_config and "\n  HostName " not in ssh_config, ssh_config
     invented = [ip for ip in json.loads(ips.read_text(encoding="utf-8")) if ip]
     assert invented, "the emulator reported no public address; the test proves nothing"
     connects = [(m.group(2), int(m.group(1))) for m in _CONNECT.finditer(trace.read_text(encoding="utf-8"))]

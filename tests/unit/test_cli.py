@@ -12,6 +12,7 @@ import pytest
 from mocha_ansible import aws
 from mocha_ansible.arguments import parse_extra_vars
 from mocha_ansible.cli import build_parser, main
+from mocha_ansible.endpoint import ENDPOINT_VARIABLES
 from mocha_ansible.errors import ConfigError
 from mocha_ansible.runner import is_secret_name, safe_environ
 from mocha_ansible.ssh_config import ssh_config_text
@@ -124,6 +125,14 @@ def test_secret_env_names_are_dropped():
     assert is_secret_name("ANSIBLE_BECOME_PASS") and not is_secret_name("ANSIBLE_VAULT_PASSWORD_FILE")
 
 
+@pytest.fixture
+def aws_own_endpoint(monkeypatch):
+    """No endpoint override: boto3's own choice, AWS's real addresses."""
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("aws_own_endpoint")
 def test_ssh_config_blocks(tmp_path):
     key = tmp_path / "mocha-ansible-default.pem"
     key.write_text("k")
@@ -134,6 +143,17 @@ def test_ssh_config_blocks(tmp_path):
     assert text.splitlines()[:3] == ["Host mocha-1", "  HostName 198.51.100.7", "  User ubuntu"]
     assert f"IdentityFile {key}" in text
     assert "i-2" not in text and text.count("Host ") == 1
+
+
+def test_ssh_config_names_no_address_an_emulator_made_up(tmp_path, monkeypatch):
+    """Issue 34 item 1: `ssh mocha-1` must not reach the stranger behind an invented address."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
+    inst = aws.Instance("us-east-1", "i-1", "g4dn.xlarge", "running", "54.214.75.214", None, None, {})
+    text = ssh_config_text([inst], tmp_path)
+    assert not [line for line in text.splitlines() if line.split()[0] == "HostName"], text
+    assert "# no HostName: 54.214.75.214 was made up by the endpoint http://127.0.0.1:5000" in text
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "https://ec2.us-east-1.amazonaws.com")
+    assert "  HostName 54.214.75.214" in ssh_config_text([inst], tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -183,6 +203,7 @@ def test_no_color_is_respected(monkeypatch):
         ({}, "198.51.100.7\n  LocalCommand id", "is not an IP address"),
     ],
 )
+@pytest.mark.usefixtures("aws_own_endpoint")
 def test_ssh_config_refuses_tag_values_that_would_become_config_lines(tmp_path, capsys, tags, public_ip, reason):
     """Issue 22: anyone who may tag the instance writes these values; they must not reach ~/.ssh/config."""
     bad = aws.Instance("us-east-1", "i-bad", "g4dn.xlarge", "running", public_ip, None, None, tags)
