@@ -116,6 +116,14 @@ def _recipe_hash(release: str, packages: Iterable[str]) -> str:
     return hashlib.sha256(f"{release}|{','.join(sorted(packages))}|v1".encode()).hexdigest()[:12]
 
 
+def image_ready(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) -> bool:
+    """Whether the base image is built, from this recipe: ensure_image then has nothing to do."""
+    found = run_captured(
+        ["docker", "image", "inspect", "--format", '{{ index .Config.Labels "recipe" }}', image_tag(release)]
+    )
+    return found.returncode == 0 and found.stdout.strip() == _recipe_hash(release, tuple(packages))
+
+
 def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) -> str:
     """Build (once) and return the tag of a local Debian base image."""
     if release not in DEBIAN_SUITES:
@@ -123,8 +131,7 @@ def ensure_image(release: str = "12", packages: Iterable[str] = IMAGE_PACKAGES) 
     tag = image_tag(release)
     pkgs = tuple(packages)
     recipe = _recipe_hash(release, pkgs)
-    found = run_captured(["docker", "image", "inspect", "--format", '{{ index .Config.Labels "recipe" }}', tag])
-    if found.returncode == 0 and found.stdout.strip() == recipe:
+    if image_ready(release, pkgs):
         return tag
     if shutil.which("debootstrap") is None:
         res = run_captured(

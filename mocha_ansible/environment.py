@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -49,7 +50,7 @@ class Environment(Protocol):
     def release(self, keep: bool) -> None: ...
     def validate(self, settings: Settings) -> None: ...
     def down(self, json_mode: bool = False) -> int: ...
-    def prepare(self, settings: Settings, check: bool) -> Settings: ...
+    def prepare(self, settings: Settings, check: bool, say: Callable[[str], None] = print) -> Settings: ...
     def use_baked(self, ami_id: str) -> None: ...
     def key_dir(self, given: Path) -> Path: ...
     def role_overrides(self, settings: Settings) -> dict[str, Any]: ...
@@ -88,7 +89,7 @@ class Aws:
     def down(self, json_mode: bool = False) -> int:
         raise ConfigError(f"provision: --down only applies with {FLAG}; accepted: {FLAG} --down")
 
-    def prepare(self, settings: Settings, check: bool) -> Settings:
+    def prepare(self, settings: Settings, check: bool, say: Callable[[str], None] = print) -> Settings:
         return settings
 
     def use_baked(self, ami_id: str) -> None:
@@ -168,12 +169,17 @@ class Sandbox:
         print(f"Sandbox down: removed {len(gone['containers'])} container(s); {emulator_state}")  # type: ignore[arg-type]
         return ExitCode.OK
 
-    def prepare(self, settings: Settings, check: bool) -> Settings:
+    def prepare(self, settings: Settings, check: bool, say: Callable[[str], None] = print) -> Settings:
         """The emulator, the image's AMI and address range, and (unless --check) Docker and the base image."""
         self.connect()
         self.host_gcc = sandbox.IMAGE_GCC[sandbox.SANDBOX_RELEASE]
         if not check:
             docker_engine.ensure_docker()
+            if not docker_engine.image_ready(sandbox.SANDBOX_RELEASE):
+                say(
+                    f"sandbox: building the local Debian {sandbox.SANDBOX_RELEASE} image with debootstrap; this happens"
+                    " once, on the first run, and took about 100 s on a 2-core machine"
+                )
             self.image = docker_engine.ensure_image(sandbox.SANDBOX_RELEASE)
         return self.adapt(settings)
 

@@ -114,7 +114,7 @@ class Provision:
         opts, env = self.options, self.env
         if env.prepare_stage is not None:
             with self.timeline.stage(env.prepare_stage):
-                self.settings = env.prepare(self.settings, check=opts.check)
+                self.settings = env.prepare(self.settings, check=opts.check, say=self.say)
         if opts.ami_from_bake:
             self._use_baked_ami()
         # The route is judged on the stages asked for, before an emulator trims them.

@@ -148,3 +148,26 @@ def test_the_sandbox_keeps_none_of_the_users_aws_credentials(monkeypatch: pytest
     monkeypatch.setenv("AWS_SESSION_TOKEN", "user-token")
     environment.from_args(build_parser().parse_args(["status"]))
     assert os.environ["AWS_SESSION_TOKEN"] == "user-token", "AWS's own route must keep the user's credentials"
+
+
+@pytest.mark.parametrize("built", [False, True])
+def test_the_first_image_build_is_announced_and_a_built_image_is_not(
+    monkeypatch: pytest.MonkeyPatch, built: bool
+) -> None:
+    """Issue 34 item 3: the first run's image build took 97 s behind a bare spinner."""
+    from mocha_ansible import docker_engine
+
+    sb = Sandbox()
+    monkeypatch.setattr(sb, "connect", lambda: None)
+    monkeypatch.setattr(docker_engine, "ensure_docker", lambda: None)
+    monkeypatch.setattr(docker_engine, "image_ready", lambda release: built)
+    monkeypatch.setattr(docker_engine, "ensure_image", lambda release: "mocha-ansible/debian:12")
+    said: list[str] = []
+    settings = build_settings({}, {})
+    sb.prepare(settings, check=False, say=said.append)
+    assert sb.image == "mocha-ansible/debian:12"
+    if built:
+        assert said == []
+    else:
+        assert len(said) == 1 and "building the local Debian 12 image with debootstrap" in said[0]
+        assert "once, on the first run" in said[0]
