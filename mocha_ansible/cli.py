@@ -1,6 +1,6 @@
 """Subcommands and their options: argv -> Settings and an Environment -> a command.
 
-Exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused,
+Exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 refused by a check against AWS or earlier runs,
 130 interrupted.
 """
 
@@ -31,11 +31,16 @@ from mocha_ansible.provision import Options, Provision, confirm_on_tty, print_pl
 from mocha_ansible.settings import accepted_text
 from mocha_ansible.settings_flags import add_settings_options, settings_from_args
 
-EPILOG = "exit codes: 0 ok, 1 a play failed, 2 bad input or config, 3 preflight refused, 130 interrupted."
+EPILOG = (
+    "exit codes: 0 ok, 1 a play failed or work was left undone, 2 bad input or a refused route (nothing created),"
+    " 3 refused by a check against AWS or earlier runs (credentials, permissions, quota, AMI), 130 interrupted."
+)
 # Only the commands that take settings (provision, preflight) have --config.
-SETTINGS_EPILOG = EPILOG + "\nSettings come from defaults < --config FILE < flags. See README.md for the config schema."
+SETTINGS_EPILOG = (
+    EPILOG + "\nSettings come from defaults < --config FILE < flags. Every key: docs/reference.md, Configuration."
+)
 RUNS_DIR_HELP = "Where run directories go (default: $MOCHA_ANSIBLE_RUNS_DIR or ~/.local/state/mocha-ansible/runs)."
-JSON_HELP = "Machine-readable output: JSON lines, each one object with a 'type' (README, Reference)."
+JSON_HELP = "Machine-readable output: JSON lines, each one object with a 'type' (docs/reference.md, JSON output)."
 VERBOSE_HELP = "Ansible verbosity of the playbooks a command runs (-v to -vvvv)."
 QUIET_HELP = "Only failures and the closing lines of a long command's progress."
 
@@ -117,7 +122,7 @@ def _add_lookup_commands(add: _Adder, defaults: dict[str, Any]) -> None:
     """status, teardown and ssh-config: they find the project's resources by tag."""
     for name, text, func in _LOOKUP_COMMANDS:
         p = add(name, text, func)
-        _add_region(p, f"default: {defaults['region']}")
+        _add_region(p, f"default: {defaults['region']} plus the regions earlier runs recorded")
         p.add_argument(
             "--deployment", type=name_arg("deployment"),
             help="Only this deployment's resources (default: all of the project's).",
@@ -218,7 +223,11 @@ def _add_logs_command(add: _Adder, defaults: dict[str, Any]) -> None:
         "logs", "Where each host's build, test and training logs live, and their last lines (or --follow).", cmd_logs
     )
     p.add_argument("run", nargs="?", metavar="RUN", help="A provision run id or 'latest' (default: latest).")
-    p.add_argument("--host", help="Only this host: its ssh-config alias (mocha-1), container or instance id.")
+    p.add_argument(
+        "--host",
+        help="Only this host, by exact name: on AWS its ssh-config alias (mocha-1) or instance id; in the sandbox its "
+        "container (mocha-sandbox-i-...) or instance id.",
+    )
     p.add_argument("--follow", "-f", action="store_true", help="Keep printing new lines (one host) until Ctrl-C.")
     p.add_argument("--lines", "-n", type=lines_arg, default=20, help="Last lines of each log (default: 20).")
     p.add_argument("--region", action="append", type=region_arg, help="Region to look in (default: the run's).")
@@ -254,8 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = default_values()
     parser = Parser(
         prog="mocha-ansible",
-        description="Provision an AWS GPU instance, verify CUDA, build Julia from source and train "
-        "Mocha.jl's CIFAR-10 example: the 2016 tutorial as Ansible.",
+        description="Provision an AWS GPU instance, verify CUDA, install Julia (the official binary by default, "
+        "or built from source) and train Mocha.jl's CIFAR-10 example: the 2016 tutorial as Ansible.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -104,6 +104,8 @@ def _examples() -> tuple[jinja2.Environment, dict[str, Any]]:
         for path in sorted((ROOT / "roles" / role / "filter_plugins").glob("*.py")):
             env.filters.update(_plugin(role, f"filter_plugins/{path.name}").FilterModule().filters())
     values: dict[str, Any] = yaml.safe_load((ROOT / "scripts" / "troubleshooting_examples.yml").read_text())
+    # by_task holds one entry's own values, where the shared ones would show a message its task never gives.
+    values.setdefault("by_task", {})
     # The compiler refusal is built by a filter: show the message it really gives (Julia v0.5.0 and GCC 11).
     gcc = yaml.safe_load((ROOT / "roles" / "julia_build" / "vars" / "julia_gcc.yml").read_text())
     values["julia_build_gcc_refusal"] = env.filters["julia_build_gcc_check"](
@@ -123,6 +125,11 @@ def _readable(expression: str, env: jinja2.Environment, values: dict[str, Any]) 
         return f"<{(names[-1] if dotted else names[0]) if names else 'value'}>"
 
 
+def _fill(template: str, env: jinja2.Environment, values: dict[str, Any]) -> str:
+    """`template` with each {{ ... }} part replaced by its example value (or <name>)."""
+    return EXPRESSION.sub(lambda m: _readable(m.group(1), env, values), template)
+
+
 def _driver_entry() -> list[str]:
     """The missing NVIDIA driver, as cuda_verify reports it (its own evaluate(), so the text cannot drift)."""
     probe = _plugin("cuda_verify", "module_utils/cuda_probe.py")
@@ -137,9 +144,11 @@ def _driver_entry() -> list[str]:
         "Ubuntu) ship without one; a GPU instance type does not install it.",
         "",
         "Fix: launch a Deep Learning AMI, which has the driver and CUDA: `--ami dlami-ubuntu` (the",
-        "default) or `--ami dlami-al2023` (or `ami:` in the config file). Tear down the instance",
-        "without a driver first (`mocha-ansible teardown`): a re-run finds the deployment's instance",
-        "by its tags and would use it again.",
+        "default; or `ami:` in the config file). The other one, Amazon Linux 2023's, has no HDF5 package",
+        "for Mocha in its repositories, so the route refuses it unless you add a repository that has one",
+        "and name its packages: `--ami dlami-al2023 -e 'mocha_cifar_hdf5_packages=[hdf5,hdf5-devel]'`.",
+        "Tear down the instance without a driver first (`mocha-ansible teardown`): a re-run finds the",
+        "deployment's instance by its tags and would use it again.",
     ]
 
 
@@ -154,10 +163,13 @@ def troubleshooting() -> str:
         "Every refusal and failure a role reports, by role, with the task that emits it, as you",
         "would see it: values in a message are example values (yours differ), and `<name>`",
         "stands for a value that depends on your run. Most messages end with what is accepted",
-        "or what to do. The CLI adds its own one-line errors before anything runs (exit code 2",
-        "for bad input, 3 when preflight refuses).",
+        "or what to do. The CLI adds its own one-line errors before anything runs: exit code 2 for",
+        "bad input and for a route the compatibility tables refuse, 3 when a check against AWS refuses",
+        "(credentials, permissions, quota, offering, AMI). Every exit code:",
+        "[reference.md](reference.md#exit-codes).",
         *_driver_entry(),
     ]
+    seen: set[str] = set()
     for role in ROLES:
         lines += ["", f"## {role}", ""]
         for path in sorted((ROOT / "roles" / role / "tasks").glob("*.yml")):
@@ -168,10 +180,14 @@ def troubleshooting() -> str:
                 message = body.get("fail_msg") or body.get("msg")
                 if not message:
                     continue
-                text = EXPRESSION.sub(lambda m: _readable(m.group(1), env, values), str(message))
+                name = _fill(str(task.get("name", "?")), env, values)
+                seen.add(name)
+                text = _fill(str(message), env, {**values, **values["by_task"].get(name, {})})
                 text = " ".join(text.split()).replace("|", "\\|")
-                name = EXPRESSION.sub(lambda m: _readable(m.group(1), env, values), str(task.get("name", "?")))
                 lines.append(f"- **{name}** (`tasks/{path.name}`): {text}")
+    # A renamed task would otherwise lose its own values without a word.
+    if stale := sorted(set(values["by_task"]) - seen):
+        raise ValueError(f"scripts/troubleshooting_examples.yml: by_task names no task any more: {stale}")
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write README.md's configuration table from the Settings fields (each declared once).
+"""Write docs/reference.md's configuration table from the Settings fields (each declared once).
 
-`--check` exits 1 when README.md differs from what the fields say. The table sits
+`--check` exits 1 when docs/reference.md differs from what the fields say. The table sits
 between the settings:begin and settings:end markers.
 """
 
@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = Path("docs") / "reference.md"
 sys.path.insert(0, str(ROOT))
 
 from pydantic_core import PydanticUndefined  # noqa: E402
@@ -64,14 +65,14 @@ def render(readme: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 when README.md is out of date")
+    parser.add_argument("--check", action="store_true", help="exit 1 when docs/reference.md is out of date")
     args = parser.parse_args()
-    path = ROOT / "README.md"
+    path = ROOT / PAGE
     current = path.read_text(encoding="utf-8")
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md's configuration table is out of date: run scripts/settings_docs.py", file=sys.stderr)
+            print(f"{PAGE}'s configuration table is out of date: run scripts/settings_docs.py", file=sys.stderr)
             return 1
         return 0
     path.write_text(wanted, encoding="utf-8")

@@ -1,5 +1,5 @@
-"""One JSON shape across commands (issue 23, README "Reference"): with --json every line a command prints on
-stdout is one JSON object whose "type" names it. One test per command not covered by its own JSON test
+"""One JSON shape across commands (issue 23; docs/reference.md, "JSON output"): with --json every line a
+command prints on stdout is one JSON object whose "type" names it. One test per command not covered by its own JSON test
 (ssh-config: test_ssh_config_json.py; teardown: test_teardown_amis.py; logs: test_logs_command.py)."""
 
 from __future__ import annotations
