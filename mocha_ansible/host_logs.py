@@ -40,12 +40,13 @@ class Host:
 
 
 def log_specs(role_vars: dict[str, Any]) -> list[LogSpec]:
-    """The roles' log paths (roles/julia_build/vars/main.yml julia_build_log; mocha_cifar_logs/<job>.log)."""
+    """The roles' log paths (roles/julia_build/vars/main.yml julia_build_log; mocha_cifar_logs/<job>.log).
+    The official binary is unpacked, not built: that method writes no build log to look for."""
     cache = str(role_vars.get("julia_build_cache_dir") or "/var/cache/mocha-ansible/julia")
     logs = f"{role_vars.get('mocha_cifar_home') or '/var/lib/mocha'}/logs"
+    tree_kind = {"source": "build", "source-full": "full"}.get(str(role_vars.get("julia_build_method")))
     return [
-        LogSpec("build", f"{cache}/build-*.log"),
-        LogSpec("build", f"{cache}/full-*.log"),
+        *([LogSpec("build", f"{cache}/{tree_kind}-*.log")] if tree_kind else []),
         LogSpec("test", f"{logs}/pkg-test*.log"),
         LogSpec("training", f"{logs}/train.log"),
     ]

@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from mocha_ansible import endpoint, results
+from mocha_ansible import endpoint, host_logs, results
 from mocha_ansible.cli import main
 from tests.integration.test_taint import payloads, raw_controls
 
@@ -36,6 +36,7 @@ def host_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
     record = {
         "command": "provision",
         "extravars": {"julia_build_cache_dir": str(cache), "mocha_cifar_home": str(home),
+                      "julia_build_method": "source",  # a git-tag build: the method that writes build-*.log
                       "ec2_gpu_deployment": "t", "ec2_gpu_region": "us-east-1"},
     }  # fmt: skip
     results.write_record(results.new_run_dir(tmp_path / "runs"), record)
@@ -136,3 +137,16 @@ def test_logs_show_what_the_host_wrote_escaped(aws, host_files, isolated_home, c
     for line in "\n".join(hostile.values()).splitlines():
         assert f"\n{repr(line)[1:-1]}\n" in out.out
     assert f"== build {host_files['cache']}/build-{repr(hostile['escape'])[1:-1]}.log\n" in out.out
+
+
+def test_only_a_built_julia_has_a_build_log_to_look_for():
+    """Issue 34 item 10: the default binary route is unpacked, never built; "build ... (none yet)" misled."""
+
+    def build_globs(method: str) -> list[str]:
+        return [spec.glob for spec in host_logs.log_specs({"julia_build_method": method}) if spec.kind == "build"]
+
+    assert build_globs("binary") == []
+    assert build_globs("source") == ["/var/cache/mocha-ansible/julia/build-*.log"]
+    assert build_globs("source-full") == ["/var/cache/mocha-ansible/julia/full-*.log"]
+    default = host_logs.run_vars(None)
+    assert default["julia_build_method"] == "binary" and "build" not in {s.kind for s in host_logs.log_specs(default)}
