@@ -52,17 +52,23 @@ def as_if_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(endpoint, "is_aws_own", lambda url: True)
 
 
+def _tagged_instance() -> dict:
+    """One instance of deployment t, owner alice, in the emulator: the host `logs` looks for."""
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    [inst] = ec2.run_instances(
+        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
+    )["Instances"]  # fmt: skip
+    return inst
+
+
 def _calls(path: Path) -> list[list[str]]:
     return [line.rstrip("\x1f").split("\x1f") for line in path.read_text().splitlines()]
 
 
 def test_logs_against_an_emulator_reach_no_host(aws, host_files, isolated_home, capfd):
     """Issue 34 item 1: the emulator's addresses are made up; logs says so in one line, exit 2, and runs no ssh."""
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    ec2.run_instances(
-        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
-    )  # fmt: skip
+    _tagged_instance()
     assert main(["logs", "--runs-dir", str(host_files["runs"])]) == 2
     err = capfd.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not AWS's own" in err[0] and "accepted: AWS's own endpoint, or --sandbox" in err[0]
@@ -71,11 +77,7 @@ def test_logs_against_an_emulator_reach_no_host(aws, host_files, isolated_home, 
 
 @pytest.mark.usefixtures("as_if_aws")
 def test_logs_over_ssh_says_where_each_log_lives_and_tails_it(aws, host_files, isolated_home, capfd):
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    [inst] = ec2.run_instances(
-        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
-    )["Instances"]  # fmt: skip
+    inst = _tagged_instance()
 
     assert main(["logs", "--runs-dir", str(host_files["runs"]), "--lines", "2"]) == 0
     out = capfd.readouterr().out
@@ -124,11 +126,7 @@ def test_logs_show_what_the_host_wrote_escaped(aws, host_files, isolated_home, c
     hostile = payloads(Path("/"))
     (host_files["home"] / "logs" / "train.log").write_text("".join(f"{text}\n" for text in hostile.values()))
     (host_files["cache"] / f"build-{hostile['escape']}.log").write_text(f"{hostile['control']}\n")
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    ec2.run_instances(
-        ImageId="ami-785db401", MinCount=1, MaxCount=1, InstanceType="g4dn.xlarge",
-        TagSpecifications=[{"ResourceType": "instance", "Tags": TAGS}],
-    )  # fmt: skip
+    _tagged_instance()
 
     assert main(["logs", "--runs-dir", str(host_files["runs"])]) == 0
     out = capfd.readouterr()
