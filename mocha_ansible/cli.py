@@ -302,7 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Only a provision that is not --check creates what an emulator must keep.
             env.release(keep=args.command == "provision" and not args.check and not args.down)
     except MochaAnsibleError as exc:
-        print(f"mocha-ansible: error: {exc}", file=sys.stderr)
+        # Every problem at once, each on its own line in the one format (git's and cargo's).
+        for line in str(exc).splitlines():
+            print(f"mocha-ansible: error: {line}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("mocha-ansible: interrupted", file=sys.stderr)

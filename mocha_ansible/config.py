@@ -80,50 +80,75 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
 
 def build_settings(file_values: Mapping[str, Any], flag_values: Mapping[str, Any], source: str = "config") -> Settings:
-    """Merge defaults < file < flags and validate. Raises ConfigError naming the field."""
-    for key in file_values:
-        _check_known(str(key), source)
+    """Merge defaults < file < flags and validate. Raises one ConfigError listing every problem,
+    a line each, each naming its field, the bad value and what is accepted."""
+    unknown = [_unknown_key(str(key), source) for key in file_values if str(key) not in known_keys()]
     merged: dict[str, Any] = default_values()
-    merged.update(file_values)
+    merged.update({k: v for k, v in file_values.items() if str(k) in known_keys()})
     merged.update({k: v for k, v in flag_values.items() if v is not None})
     for key in ("stages", "regions"):
         if isinstance(merged.get(key), list):
             merged[key] = tuple(merged[key])
     try:
-        return Settings(**merged)
+        settings = Settings(**merged)
     except ValidationError as exc:
-        raise _config_error(exc, merged, file_values, source) from None
+        problems = [*unknown, *_problems(exc, merged, file_values, source)]
+        raise ConfigError("\n".join(dict.fromkeys(problems))) from None
+    if unknown:
+        raise ConfigError("\n".join(unknown))
+    return settings
 
 
-def _check_known(key: str, source: str) -> None:
+def _unknown_key(key: str, source: str) -> str:
     keys = known_keys()
-    if key in keys:
-        return
     guess = difflib.get_close_matches(key, keys, n=1)
     hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-    raise ConfigError(f"{source}: unknown key {key!r}{hint}; accepted keys: {', '.join(keys)}")
+    return f"{source}: unknown key {key!r}{hint}; accepted keys: {', '.join(keys)}"
 
 
-def _config_error(
+# pydantic's own wording for its built-in checks ("Input should be greater than or equal to 1")
+# says less than the accepted text that follows it; these say what is wrong in the project's words.
+_REASONS = {
+    "greater_than": "out of range",
+    "greater_than_equal": "out of range",
+    "less_than": "out of range",
+    "less_than_equal": "out of range",
+    "int_parsing": "not a whole number",
+    "int_from_float": "not a whole number",
+    "int_type": "not a whole number",
+    "float_parsing": "not a number",
+    "float_type": "not a number",
+    "bool_parsing": "not true or false",
+    "bool_type": "not true or false",
+    "string_type": "not text",
+    "literal_error": "not one of the accepted values",
+    "enum": "not one of the accepted values",
+}
+
+
+def _problems(
     exc: ValidationError, merged: Mapping[str, Any], file_values: Mapping[str, Any], source: str
-) -> ConfigError:
-    err = exc.errors()[0]
+) -> list[str]:
+    """One line per field: a union type reports a failure per member, and the first says enough."""
+    first: dict[str, Any] = {}
+    for err in exc.errors():
+        first.setdefault(str(err["loc"][0]) if err["loc"] else "", err)
+    return [_problem(err, merged, file_values, source) for err in first.values()]
+
+
+def _problem(err: Any, merged: Mapping[str, Any], file_values: Mapping[str, Any], source: str) -> str:
     loc = [str(p) for p in err["loc"]]
+    message = str(err["msg"]).removeprefix("Value error, ")
     if not loc:
         # A cross-field check; its message already names the field and what is accepted.
-        message = str(err["msg"]).removeprefix("Value error, ")
-        return ConfigError(f"settings: {message}")
+        return f"settings: {message}"
     field = loc[0]
     where = source if field in file_values else "option"
     if field == "extra_vars":
         # The problem names the variable and its value; a role's spec also says what it accepts.
-        problem = str(err["msg"]).removeprefix("Value error, ")
-        tail = "" if "accepted:" in problem else f"; accepted: {accepted_text(field)}"
-        return ConfigError(f"{where}: extra_vars: {problem}{tail}")
+        tail = "" if "accepted:" in message else f"; accepted: {accepted_text(field)}"
+        return f"{where}: extra_vars: {message}{tail}"
     flag = f"--{field.replace('_', '-')}"
     name = field if where == source else f"{flag} ({field})"
-    value = merged.get(field)
-    accepted = accepted_text(field)
-    problem = str(err["msg"]).removeprefix("Value error, ")
-    shown = short(value)
-    return ConfigError(f"{where}: {name}={shown} is invalid: {problem}; accepted: {accepted}")
+    problem = _REASONS.get(str(err["type"]), message)
+    return f"{where}: {name}={short(merged.get(field))} is invalid: {problem}; accepted: {accepted_text(field)}"

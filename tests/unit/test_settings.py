@@ -88,6 +88,31 @@ def test_cuda_on_a_cpu_instance_is_refused():
         build_settings({"instance_type": "m5.large", "cuda": True}, {})
 
 
+def test_every_problem_is_reported_at_once_a_line_each():
+    """Issue 34 item 9: a file with two bad values reported one; fixing it only uncovered the next."""
+    with pytest.raises(ConfigError) as err:
+        build_settings({"max_hours": -1, "regoin": "us-east-1", "instance_type": "g4dn.xlarg"}, {"count": 0})
+    lines = str(err.value).splitlines()
+    assert len(lines) == 4, lines
+    assert lines[0].startswith("config: unknown key 'regoin' (did you mean 'region'?)")
+    assert any(line.startswith("config: max_hours=-1 is invalid: out of range; accepted: ") for line in lines)
+    assert any(line.startswith('config: instance_type="g4dn.xlarg" is invalid: ') for line in lines)
+    assert any(line.startswith("option: --count (count)=0 is invalid: out of range; accepted: ") for line in lines)
+    assert "Input should" not in str(err.value)  # pydantic's wording stays inside
+
+
+def test_the_cli_prints_each_problem_in_the_one_format(tmp_path, capsys):
+    from mocha_ansible.cli import main
+
+    config = tmp_path / "bad.yml"
+    config.write_text("max_hours: -1\nmax_iter: many\n")
+    assert main(["provision", "--check", "--runs-dir", str(tmp_path / "runs"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(line.startswith("mocha-ansible: error: ") for line in err), err
+    assert 'max_iter="many" is invalid: not a whole number' in err[1] or "not a whole number" in err[0]
+    assert not (tmp_path / "runs").exists()
+
+
 def test_flag_errors_name_the_flag():
     with pytest.raises(ConfigError, match=r"option: --max-iter \(max_iter\)=0 is invalid"):
         build_settings({}, {"max_iter": 0})
