@@ -325,7 +325,9 @@ def run_playbook(
         with credential_handoff(original, needed=job.needs_aws) as handoff:
             # ansible-playbook sits beside this interpreter, also when the venv is not activated.
             path = os.pathsep.join([str(Path(sys.executable).parent), original.get("PATH", os.defpath)])
-            envvars = {"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "PATH": path, **handoff}
+            # ansible-runner gives ansible-playbook a pty, so it colours its output; the CLI shows
+            # progress from the events, and the saved stdout is read as text (issue 34 item 10).
+            envvars = {"ANSIBLE_CONFIG": str(root / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", "PATH": path, **handoff}
             with _scrubbed_environ(envvars):
                 result = ansible_runner.run(
                     **_runner_kwargs(job, root, pdd, artifact_dir, envvars),

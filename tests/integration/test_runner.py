@@ -32,7 +32,8 @@ def test_statuses_and_recap(tmp_path):
     assert res.ok
     assert res.statuses == ["starting", "running", "successful"]
     assert res.recap["localhost"].failures == 0 and res.recap["localhost"].changed == 0
-    assert (tmp_path / "v" / "stdout").is_file()
+    saved = (tmp_path / "v" / "stdout").read_text(encoding="utf-8")
+    assert "PLAY RECAP" in saved and "\x1b[" not in saved  # plain text, not the pty's colours
 
 
 def test_sigint_cancels_the_playbook_cleanly(tmp_path):
