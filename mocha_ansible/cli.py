@@ -171,6 +171,7 @@ def _add_power_commands(add: _Adder, defaults: dict[str, Any]) -> None:
         p.set_defaults(all_owners=False)
         p.add_argument("--key-dir", default="~/.ssh", type=path_arg("folder"),
                        help="Where the role saved created keys (default: ~/.ssh).")  # fmt: skip
+        environment.add_flag(p, f"The sandbox's emulated instances and their containers: {name} them offline.")
         if name == "start":
             p.add_argument(
                 "--max-hours", type=_max_hours_arg, metavar="H",

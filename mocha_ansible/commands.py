@@ -139,7 +139,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     if not live:
         raise PreflightRefused(
             f"{state}: no instance of deployment {args.deployment!r} (owner {owner}) in {', '.join(regions)}",
-            fix=command("status", "--all-owners"),
+            fix=command("status", *env.flags, "--all-owners"),
         )
     spot = [i.instance_id for i in live if i.spot]
     if state == "stopped" and spot:
@@ -148,7 +148,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
         raise ConfigError(
             f"stop: deployment {args.deployment!r} runs one-time spot instance(s) {', '.join(spot)}, "
             "which EC2 cannot stop (accepted: on-demand instances)",
-            fix=command("teardown", "--deployment", args.deployment),
+            fix=command("teardown", *env.flags, "--deployment", args.deployment),
         )
     plans = [lifecycle.Rearm(i, kept="stopped") for i in live]
     if state == "running":
@@ -164,6 +164,8 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
         )  # fmt: skip
     if cancel.requested is not None:
         return ExitCode.INTERRUPTED
+    if ok:  # the sandbox's containers follow their emulated instances
+        (env.after_stop if state == "stopped" else env.after_start)(args.deployment)
     guard = {p.instance.instance_id: _minutes(p.deadline or p.instance.expires) for p in plans}
     if args.json:
         kind = "stop" if state == "stopped" else "start"
@@ -171,7 +173,7 @@ def _power(args: argparse.Namespace, env: Environment, state: str) -> int:
     elif not ok:
         print(f"{state} failed; see the log under {run_dir}/ansible.")
     elif state == "stopped":
-        resume = command("start", "--deployment", args.deployment)
+        resume = command("start", *env.flags, "--deployment", args.deployment)
         print(f"Stopped {len(live)} instance(s); the volumes are kept (and billed). Resume: {resume}")
     else:
         for plan in plans:

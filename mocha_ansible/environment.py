@@ -58,6 +58,7 @@ class Environment(Protocol):
     def run_facts(self) -> dict[str, Any]: ...
     def containers(self, deployment: str | None) -> list[str]: ...
     def after_stop(self, deployment: str) -> None: ...
+    def after_start(self, deployment: str) -> None: ...
     def after_teardown(self, deployment: str | None) -> list[str]: ...
     def after_amis_deleted(self, ami_ids: list[str]) -> None: ...
     def after_bake(self, source: str, image_id: str) -> None: ...
@@ -112,6 +113,9 @@ class Aws:
 
     def after_stop(self, deployment: str) -> None:
         """EC2 stopped the instances; nothing else runs them."""
+
+    def after_start(self, deployment: str) -> None:
+        """EC2 started the instances; nothing else runs them."""
 
     def after_teardown(self, deployment: str | None) -> list[str]:
         return []
@@ -242,6 +246,9 @@ class Sandbox:
 
     def after_stop(self, deployment: str) -> None:
         sandbox.stop_containers(deployment)
+
+    def after_start(self, deployment: str) -> None:
+        sandbox.start_containers(deployment)
 
     def after_teardown(self, deployment: str | None) -> list[str]:
         return sandbox.remove_containers(deployment)

@@ -161,6 +161,16 @@ def stop_containers(deployment: str | None = None) -> list[str]:
     return names
 
 
+def start_containers(deployment: str | None = None) -> list[str]:
+    running = set(containers(deployment, running_only=True))
+    names = [name for name in containers(deployment) if name not in running]
+    if names:
+        res = run_captured(["docker", "start", *names])
+        if res.returncode != 0:
+            raise MochaAnsibleError(f"docker start failed: {res.stderr.strip()[-300:]}")
+    return names
+
+
 def down(base: Path | None = None) -> dict[str, object]:
     """Remove this sandbox's containers and baked images, stop its emulator and delete its state."""
     base = base or sandbox_dir()

@@ -3,7 +3,8 @@ whole journey, run once, with every check that needs a converged host made over 
 
 The journey: `./scripts/sandbox` (the README's first command), status, results, ssh-config,
 bake, the deployment grown to two from the baked AMI, a spot launch from the bake with an
-imported key, `--after stop`, a start with a new SSH CIDR, teardown, teardown --amis.
+imported key, `--after stop`, a start with a new SSH CIDR, stop and start --sandbox, teardown,
+teardown --amis.
 It runs against the call-counting emulator double (tests/doubles/faulty_emulator.py)
 with IAM enforced: its only user holds the actions of docs/iam-policy.json. The CLI's
 environment also carries canary AWS credentials, which the sandbox must not use or keep.
@@ -171,6 +172,13 @@ def test_the_readme_journey_under_the_policy_leaves_no_secret(journey_box, fault
     step("start, new CIDR", box.provision("--deployment", "e2e", "--stages", "provision", "--ssh-cidr", "127.0.0.2/32"))
     # The fleet stopped by --after stop was started again, not replaced.
     assert faulty_aws.calls["ec2:StartInstances"] >= 1
+    # stop and start --sandbox (issue 34 item 10): the containers follow their emulated instances.
+    e2e = box.containers("e2e")
+    stopped = step("stop --sandbox", box.cli("stop", "--sandbox", "--deployment", "e2e"))
+    assert "start --sandbox --deployment e2e" in stopped.stdout, stopped.stdout
+    assert len(e2e) == 2 and sandbox.containers("e2e", running_only=True, base=box.base / "state") == []
+    step("start --sandbox", box.cli("start", "--sandbox", "--deployment", "e2e"))
+    assert sandbox.containers("e2e", running_only=True, base=box.base / "state") == e2e
 
     down = step("teardown", box.cli("teardown", "--sandbox", "--yes"))
     assert "kept 1 baked AMI(s)" in down.stdout
