@@ -115,7 +115,7 @@ _REASONS = {
     "less_than_equal": "out of range",
     "int_parsing": "not a whole number",
     "int_from_float": "not a whole number",
-    "int_type": "not a whole number",
+    "int_type": "not a whole number (a quoted number is text)",
     "float_parsing": "not a number",
     "float_type": "not a number",
     "bool_parsing": "not true or false",

@@ -14,7 +14,7 @@ class ExitCode(IntEnum):
 
 
 class MochaAnsibleError(Exception):
-    """An error the CLI reports as one line, with an optional fix."""
+    """An error the CLI reports a line per problem (most have one), with an optional fix."""
 
     exit_code = ExitCode.PLAY_FAILED
 

@@ -16,6 +16,7 @@ from mocha_ansible.role_vars import matches_role_pattern
 
 SSH_BEGIN = "# BEGIN mocha-ansible (managed by `mocha-ansible ssh-config --write`)"
 SSH_END = "# END mocha-ansible"
+INVENTED_HOST = "invented-address.invalid"
 
 
 _SSH_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
@@ -39,10 +40,12 @@ def _host_block(
     n: int, inst: aws.Instance, many: bool, key_dir: Path, env: Environment, *, invented_by: str | None
 ) -> str:
     deployment = inst.deployment or "default"
-    # An emulator's public addresses are made up and belong to strangers: with no HostName,
-    # `ssh mocha-1` fails on the alias instead of reaching one of them.
+    # An emulator's public addresses are made up and belong to strangers. Without a HostName ssh
+    # would look the alias up in DNS, where a search domain might find a real machine; the
+    # reserved .invalid name never resolves (RFC 6761), so `ssh mocha-1` reaches no one.
     address = (
-        f"  # no HostName: {inst.public_ip} was made up by the endpoint {invented_by}, which is not AWS's own"
+        f"  # {inst.public_ip} was made up by the endpoint {invented_by}, which is not AWS's own\n"
+        f"  HostName {INVENTED_HOST}"
         if invented_by
         else f"  HostName {inst.public_ip}"
     )

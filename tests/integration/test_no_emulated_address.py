@@ -85,9 +85,10 @@ def test_provision_with_the_defaults_never_connects_to_an_emulated_address(tmp_p
     said = after.read_text(encoding="utf-8")
     assert "logs: the endpoint http://127.0.0.1:" in said and "logs exit 2" in said, said
     ssh_config = (home / ".ssh" / "config").read_text(encoding="utf-8")
-    assert "# no HostName: " in ssh_config and "\n  HostName " not in ssh_config, ssh_config
     invented = [ip for ip in json.loads(ips.read_text(encoding="utf-8")) if ip]
     assert invented, "the emulator reported no public address; the test proves nothing"
+    assert "\n  HostName invented-address.invalid\n" in ssh_config, ssh_config
+    assert all(ip not in ssh_config.replace(f"# {ip} was made up", "") for ip in invented), ssh_config
     connects = [(m.group(2), int(m.group(1))) for m in _CONNECT.finditer(trace.read_text(encoding="utf-8"))]
     assert any(_is_loopback(addr) for addr, _ in connects), "strace saw no connect() at all; the trace is broken"
     for addr in invented:

@@ -150,8 +150,10 @@ def test_ssh_config_names_no_address_an_emulator_made_up(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")
     inst = aws.Instance("us-east-1", "i-1", "g4dn.xlarge", "running", "54.214.75.214", None, None, {})
     text = ssh_config_text([inst], tmp_path)
-    assert not [line for line in text.splitlines() if line.split()[0] == "HostName"], text
-    assert "# no HostName: 54.214.75.214 was made up by the endpoint http://127.0.0.1:5000" in text
+    assert [line.split() for line in text.splitlines() if line.split()[0] == "HostName"] == [
+        ["HostName", "invented-address.invalid"]
+    ], text
+    assert "# 54.214.75.214 was made up by the endpoint http://127.0.0.1:5000" in text
     monkeypatch.setenv("AWS_ENDPOINT_URL", "https://ec2.us-east-1.amazonaws.com")
     assert "  HostName 54.214.75.214" in ssh_config_text([inst], tmp_path)
 

@@ -109,7 +109,8 @@ def test_the_cli_prints_each_problem_in_the_one_format(tmp_path, capsys):
     assert main(["provision", "--check", "--runs-dir", str(tmp_path / "runs"), "--config", str(config)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all(line.startswith("mocha-ansible: error: ") for line in err), err
-    assert 'max_iter="many" is invalid: not a whole number' in err[1] or "not a whole number" in err[0]
+    assert f"{config}: max_hours=-1 is invalid: out of range" in err[0]
+    assert f'{config}: max_iter="many" is invalid: not a whole number' in err[1]
     assert not (tmp_path / "runs").exists()
 
 

@@ -73,6 +73,7 @@ subnets:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 PROJECT_TAG = {"Name": "tag:mocha-ansible:project", "Values": ["mocha-ansible"]}
@@ -93,10 +94,10 @@ def _shaped(items, id_key=None):
 
 def _images(ec2, params):
     if params["image_id"]:
-        found = ec2.describe_images(Filters=[{"Name": "image-id", "Values": [params["image_id"]]}])
+        found = ec2.describe_images(Filters=[{"Name": "image-id", "Values": [params["image_id"]]}], aws_retry=True)
     elif params["image_name"]:
         found = ec2.describe_images(
-            Owners=[params["image_owner"]], Filters=[{"Name": "name", "Values": [params["image_name"]]}]
+            Owners=[params["image_owner"]], Filters=[{"Name": "name", "Values": [params["image_name"]]}], aws_retry=True
         )
     else:
         return []
@@ -114,19 +115,25 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    ec2 = module.client("ec2")
+    # Throttling is retried with back-off, as the amazon.aws info modules this replaces did.
+    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
     try:
-        groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [p["name"]]}, PROJECT_TAG])
-        keys = ec2.describe_key_pairs(Filters=[{"Name": "key-name", "Values": [p["name"]]}, PROJECT_TAG])
+        groups = ec2.describe_security_groups(
+            Filters=[{"Name": "group-name", "Values": [p["name"]]}, PROJECT_TAG], aws_retry=True
+        )
+        keys = ec2.describe_key_pairs(
+            Filters=[{"Name": "key-name", "Values": [p["name"]]}, PROJECT_TAG], aws_retry=True
+        )
         images = _images(ec2, p)
-        vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}], aws_retry=True)["Vpcs"]
         subnets = []
         if vpcs:
             subnets = ec2.describe_subnets(
                 Filters=[
                     {"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]},
                     {"Name": "default-for-az", "Values": ["true"]},
-                ]
+                ],
+                aws_retry=True,
             )["Subnets"]
     except Exception as exc:
         module.fail_json_aws(exc, msg=f"ec2_gpu: could not read what {module.region} holds")
