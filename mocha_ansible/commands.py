@@ -215,8 +215,8 @@ def cmd_logs(args: argparse.Namespace, env: Environment) -> int:
             host_logs.pick(host_logs.container_hosts(deployment), args.host), specs, args.lines, args.follow, args.json
         )
     env.connect()
-    url = endpoint.endpoint_url()
-    if not endpoint.is_aws_own(url):
+    url = endpoint.invented_by()
+    if url is not None:
         raise ConfigError(
             f"logs: the endpoint {url} is not AWS's own: its instance addresses are made up and belong to"
             f" strangers, so logs connects to none of them; accepted: AWS's own endpoint, or {FLAG}"

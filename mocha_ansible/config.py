@@ -82,9 +82,10 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 def build_settings(file_values: Mapping[str, Any], flag_values: Mapping[str, Any], source: str = "config") -> Settings:
     """Merge defaults < file < flags and validate. Raises one ConfigError listing every problem,
     a line each, each naming its field, the bad value and what is accepted."""
-    unknown = [_unknown_key(str(key), source) for key in file_values if str(key) not in known_keys()]
+    keys = known_keys()
+    unknown = [_unknown_key(str(key), keys, source) for key in file_values if str(key) not in keys]
     merged: dict[str, Any] = default_values()
-    merged.update({k: v for k, v in file_values.items() if str(k) in known_keys()})
+    merged.update({k: v for k, v in file_values.items() if str(k) in keys})
     merged.update({k: v for k, v in flag_values.items() if v is not None})
     for key in ("stages", "regions"):
         if isinstance(merged.get(key), list):
@@ -99,8 +100,7 @@ def build_settings(file_values: Mapping[str, Any], flag_values: Mapping[str, Any
     return settings
 
 
-def _unknown_key(key: str, source: str) -> str:
-    keys = known_keys()
+def _unknown_key(key: str, keys: list[str], source: str) -> str:
     guess = difflib.get_close_matches(key, keys, n=1)
     hint = f" (did you mean {guess[0]!r}?)" if guess else ""
     return f"{source}: unknown key {key!r}{hint}; accepted keys: {', '.join(keys)}"

@@ -27,6 +27,13 @@ def endpoint_url(environ: dict[str, str] | None = None) -> str | None:
     return None
 
 
+def invented_by(environ: dict[str, str] | None = None) -> str | None:
+    """The endpoint's URL when the instance addresses it reports are made up (it is not AWS's
+    own), else None: the one rule provision, status, ssh-config and logs apply."""
+    url = endpoint_url(environ)
+    return None if is_aws_own(url) else url
+
+
 def is_aws_own(url: str | None) -> bool:
     """True for no override (boto3's own choice) or a host under AWS's domains."""
     if url is None:

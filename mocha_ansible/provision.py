@@ -137,8 +137,8 @@ class Provision:
 
     def _keep_off_emulated_addresses(self) -> None:
         """Against an emulator, stop after the provision stage: its instances' addresses are made up."""
-        url = endpoint.endpoint_url()
-        if endpoint.is_aws_own(url):
+        url = endpoint.invented_by()
+        if url is None:
             return
         stages = self.settings.stages
         host_stages = [st for st in stages if st != "provision"]

@@ -70,8 +70,7 @@ def _host_block(
 
 def ssh_config_text(instances: Sequence[aws.Instance], key_dir: Path, environment: Environment | None = None) -> str:
     """Host blocks for the running instances; one whose tags would smuggle in config lines is left out."""
-    url = endpoint.endpoint_url()
-    invented_by = None if endpoint.is_aws_own(url) else url
+    invented_by = endpoint.invented_by()
     blocks = []
     for n, inst in enumerate(sorted(instances, key=lambda i: i.instance_id), start=1):
         if not inst.public_ip or inst.state != "running":

@@ -73,8 +73,8 @@ def show(regions: list[str], deployment: str | None, owner: str | None, json_mod
     """Print the tagged instances of `regions` (one deployment's or all, one owner's or everyone's)."""
     instances = [i for r in regions for i in aws.footprint(r, deployment, owner).instances]
     live = [i for i in instances if i.state != "terminated"]
-    url = endpoint.endpoint_url()
-    emulated = not endpoint.is_aws_own(url)
+    url = endpoint.invented_by()
+    emulated = url is not None
     guards, unread = guard_states(live)
     if json_mode:
         _print_json(live, guards, unread, emulated)
